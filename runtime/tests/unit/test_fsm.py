@@ -1,0 +1,452 @@
+"""The state machine, proven on a simulated link with exact takeover instants.
+
+Times are compared to the nanosecond: the machine computes its timers in
+integer microseconds, so the instants below are the RFC's formulas evaluated
+exactly (for instance 3 s + (256-100)/256 s = 3.609375 s).
+"""
+
+from __future__ import annotations
+
+from ipaddress import ip_address
+
+import pytest
+
+from simlink import SimLink
+from vrrpd.core import packet
+from vrrpd.core.fsm import AddVips, Announce, Machine, Params, RemoveVips, SendAdvert, State, Transition
+from vrrpd.core.timers import master_down_interval, skew_time
+
+
+def at(t: float) -> object:
+    """Exact to a nanosecond (float sums of exact binary fractions)."""
+    return pytest.approx(t, abs=1e-9)
+
+
+def trio(**a_overrides: object) -> SimLink:
+    """A(150) B(100) C(50), v3 at 1 s, started together at t=0; A is master from 3.4140625 s."""
+    link = SimLink()
+    link.add("A", priority=150, **a_overrides)
+    link.add("B", priority=100)
+    link.add("C", priority=50)
+    for name in "ABC":
+        link.start(name)
+    return link
+
+
+# ---- timer arithmetic ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version,priority,interval_cs,skew,down", [
+    (3, 200, 100, 0.21875, 3.21875),
+    (2, 100, 100, 0.609375, 3.609375),
+    (2, 150, 200, 0.4140625, 6.4140625),   # the seed: advert_int 2, priority 150
+    (3, 100, 10, 0.0609375, 0.3609375),
+    (3, 254, 1, 0.000078125, 0.030078125),
+    (3, 1, 4095, 40.7900390625, 163.6400390625),
+    (2, 255, 100, 0.00390625, 3.00390625),
+])
+def test_timer_arithmetic(version: int, priority: int, interval_cs: int, skew: float, down: float) -> None:
+    assert skew_time(version, priority, interval_cs) == at(skew)
+    assert master_down_interval(version, priority, interval_cs) == at(down)
+
+
+def test_v2_skew_ignores_the_interval() -> None:
+    """RFC 3768 §6.1: Skew_Time = (256 - Priority) / 256 s whatever the advert interval."""
+    assert skew_time(2, 100, 100) == skew_time(2, 100, 500)
+
+
+def test_down_timer_adverts_multiplier() -> None:
+    assert master_down_interval(3, 100, 100, down_timer_adverts=5) == at(5.609375)
+
+
+# ---- start-up ------------------------------------------------------------------------------
+
+
+def test_startup_goes_backup_with_notification() -> None:
+    m = Machine(Params(vrid=1, version=3, priority=100, interval_cs=100, address=ip_address("198.51.100.10")))
+    actions = m.start(0.0)
+    transitions = [a for a in actions if isinstance(a, Transition)]
+    assert transitions == [Transition(State.INIT, State.BACKUP, 100)]
+    assert not any(isinstance(a, (SendAdvert, AddVips)) for a in actions)
+    assert m.next_deadline() == at(3.609375)
+
+
+def test_state_master_below_255_still_waits_in_backup() -> None:
+    m = Machine(Params(vrid=1, version=2, priority=150, interval_cs=200, address=ip_address("198.51.100.10"),
+                       wants_master=True))
+    m.start(0.0)
+    assert m.state is State.BACKUP
+    assert m.next_deadline() == at(6.4140625)
+
+
+def test_owner_becomes_master_at_once_without_backup_notification() -> None:
+    link = SimLink()
+    link.add("A", priority=255, wants_master=True)
+    link.add("B", priority=100)
+    link.start("A")
+    link.start("B")
+    assert link.changes("A") == [link.changes("A")[0]]
+    first = link.changes("A")[0]
+    assert (first.old, first.new, first.time) == (State.INIT, State.MASTER, 0.0)
+    assert link.routers["A"].holds_vips
+    link.run_until(30)
+    assert link.masters() == {"A"}
+    assert [c.new for c in link.changes("B")] == [State.BACKUP]
+
+
+def test_becoming_master_orders_advert_vips_announce_then_notify() -> None:
+    m = Machine(Params(vrid=1, version=3, priority=100, interval_cs=100, address=ip_address("198.51.100.10")))
+    m.start(0.0)
+    actions = m.on_timer(3.609375)
+    kinds = [type(a) for a in actions]
+    assert kinds == [SendAdvert, AddVips, Announce, Transition]
+    assert actions[-1] == Transition(State.BACKUP, State.MASTER, 100)
+
+
+# ---- election and takeover -------------------------------------------------------------------
+
+
+def test_one_master_after_convergence() -> None:
+    link = trio()
+    link.run_until(3.4140625)
+    assert link.changes("A", State.MASTER)[0].time == at(3.4140625)
+    link.run_until(60)
+    assert link.masters() == {"A"}
+    assert link.vip_holders() == {"A"}
+    assert link.changes(new=State.MASTER) == link.changes("A", State.MASTER)
+
+
+def test_crash_takeover_at_exactly_master_down_interval() -> None:
+    link = trio()
+    link.run_until(10.0)
+    link.crash("A")
+    last = link.last_sent("A")
+    assert last == at(9.4140625)
+    link.run_until(30)
+    takeover = link.changes("B", State.MASTER)
+    assert len(takeover) == 1
+    assert takeover[0].time == at(last + 3.609375)
+    assert link.masters() == {"B"}
+    assert link.changes("C", State.MASTER) == []
+
+
+def test_crash_takeover_includes_link_delay() -> None:
+    link = SimLink(delay=0.05)
+    link.add("A", priority=150)
+    link.add("B", priority=100)
+    link.start("A")
+    link.start("B")
+    link.run_until(10.0)
+    link.crash("A")
+    last = link.last_sent("A")
+    link.run_until(30)
+    assert link.changes("B", State.MASTER)[0].time == at(last + 0.05 + 3.609375)
+
+
+def test_graceful_stop_hands_over_after_skew_time_only() -> None:
+    link = trio()
+    link.run_until(10.0)
+    link.stop("A")
+    assert link.routers["A"].sent[-1][1].priority == 0
+    assert not link.routers["A"].holds_vips
+    assert link.changes("A")[-1].new is State.STOP
+    link.run_until(30)
+    assert link.changes("B", State.MASTER)[0].time == at(10.0 + 0.609375)
+    assert link.masters() == {"B"}
+    assert link.vip_holders() == {"B"}
+
+
+def test_graceful_stop_v3_fast_interval() -> None:
+    link = SimLink()
+    link.add("A", priority=200, interval_cs=10)
+    link.add("B", priority=100, interval_cs=10)
+    link.start("A")
+    link.start("B")
+    link.run_until(5.0)
+    link.stop("A")
+    link.run_until(6.0)
+    assert link.changes("B", State.MASTER)[0].time == at(5.0 + 0.0609375)
+
+
+def test_restarted_higher_priority_router_preempts() -> None:
+    link = trio()
+    link.run_until(10.0)
+    link.crash("A")
+    link.run_until(20.0)
+    link.start("A")
+    link.run_until(40.0)
+    back = link.changes("A", State.MASTER)
+    assert back[-1].time == at(20.0 + 3.4140625)
+    assert link.changes("B", State.BACKUP)[-1].time == at(20.0 + 3.4140625)
+    assert link.masters() == {"A"}
+    assert any("discarding" in msg for _, _, msg in link.routers["A"].logs)
+
+
+def test_nopreempt_keeps_the_lower_priority_master() -> None:
+    link = trio(preempt=False)
+    link.run_until(10.0)
+    link.crash("A")
+    link.run_until(20.0)
+    link.start("A")
+    link.run_until(120.0)
+    assert link.masters() == {"B"}
+    assert link.routers["A"].state is State.BACKUP
+
+
+def test_preempt_delay_does_not_delay_a_cold_start() -> None:
+    link = trio(preempt_delay=10.0)
+    link.run_until(10.0)
+    assert link.changes("A", State.MASTER)[0].time == at(3.4140625)
+
+
+def test_preempt_delay_holds_a_live_master_then_preempts() -> None:
+    link = trio(preempt_delay=10.0)
+    link.run_until(10.0)
+    link.crash("A")
+    link.run_until(20.0)          # B master since 13.0234375, adverts at 20.0234375, 21.0234375, ...
+    link.start("A")
+    link.run_until(60.0)
+    # first lower advert at 20.0234375 starts the delay; adverts until 29.0234375 are accepted;
+    # the one at 30.0234375 is discarded; Master_Down after the last accepted one.
+    assert link.changes("A", State.MASTER)[-1].time == at(29.0234375 + 3.4140625)
+    assert link.masters() == {"A"}
+
+
+def test_equal_priority_tie_break_by_higher_address() -> None:
+    link = SimLink()
+    link.add("low", priority=100, address=ip_address("198.51.100.10"))
+    link.add("high", priority=100, address=ip_address("198.51.100.11"))
+    link.start("low")
+    link.start("high")
+    link.run_until(30.0)
+    assert link.masters() == {"high"}
+    assert link.vip_holders() == {"high"}
+
+
+def test_tie_break_compares_addresses_numerically_ipv6() -> None:
+    link = SimLink()
+    link.add("a", priority=100, ipv6=True, address=ip_address("fe80::ff"))
+    link.add("b", priority=100, ipv6=True, address=ip_address("fe80::1:0"))
+    link.start("a")
+    link.start("b")
+    link.run_until(30.0)
+    assert link.masters() == {"b"}
+
+
+def test_partition_makes_two_masters_and_healing_restores_one() -> None:
+    link = SimLink()
+    link.add("A", priority=150)
+    link.add("B", priority=100)
+    link.start("A")
+    link.start("B")
+    link.run_until(10.0)
+    link.partition({"A"}, {"B"})
+    link.run_until(20.0)
+    assert link.masters() == {"A", "B"}
+    link.heal()
+    link.run_until(21.0)
+    assert link.masters() == {"A"}
+    stepped = link.changes("B", State.BACKUP)[-1]
+    assert 20.0 <= stepped.time <= 21.0
+    assert not link.routers["B"].holds_vips
+
+
+def test_master_answers_lower_priority_advert_at_once() -> None:
+    link = SimLink()
+    link.add("A", priority=150)
+    link.add("B", priority=100)
+    link.start("A")
+    link.start("B")
+    link.run_until(10.0)
+    link.partition({"A"}, {"B"})
+    link.run_until(19.9)          # B master; its adverts at 13.0234375 + k
+    link.heal()
+    link.run_until(20.05)
+    b_advert = 20.0234375
+    a_times = [t for t, _ in link.routers["A"].sent]
+    assert at(b_advert) in a_times   # off A's own 1 s schedule (…19.4140625, 20.4140625)
+
+
+def test_lower_prio_no_advert_suppresses_the_answer() -> None:
+    link = SimLink()
+    link.add("A", priority=150, lower_prio_no_advert=True)
+    link.add("B", priority=100)
+    link.start("A")
+    link.start("B")
+    link.run_until(10.0)
+    link.partition({"A"}, {"B"})
+    link.run_until(19.9)
+    link.heal()
+    link.run_until(20.05)
+    assert at(20.0234375) not in [t for t, _ in link.routers["A"].sent]
+
+
+def test_master_receiving_priority_zero_sends_an_advert_at_once() -> None:
+    m = Machine(Params(vrid=1, version=3, priority=100, interval_cs=100, address=ip_address("198.51.100.10")))
+    m.start(0.0)
+    m.on_timer(3.609375)
+    zero = packet.Advert(version=3, vrid=1, priority=0, interval_cs=100, addresses=(ip_address("198.51.100.100"),))
+    actions = m.receive(4.0, zero, ip_address("198.51.100.11"))
+    assert [type(a) for a in actions] == [SendAdvert]
+    assert m.next_deadline() == at(5.0)
+
+
+def test_backup_receiving_priority_zero_arms_skew_time() -> None:
+    m = Machine(Params(vrid=1, version=3, priority=200, interval_cs=100, address=ip_address("198.51.100.10")))
+    m.start(0.0)
+    zero = packet.Advert(version=3, vrid=1, priority=0, interval_cs=100, addresses=())
+    assert m.receive(1.0, zero, ip_address("198.51.100.11")) == []
+    assert m.next_deadline() == at(1.0 + 0.21875)
+
+
+def test_v3_backup_learns_master_adver_interval() -> None:
+    link = SimLink()
+    link.add("A", priority=150, interval_cs=50)
+    link.add("B", priority=100, interval_cs=100)
+    link.start("A")
+    link.start("B")
+    link.run_until(10.0)
+    assert link.routers["B"].machine.master_adver_int_cs == 50
+    link.crash("A")
+    last = link.last_sent("A")
+    link.run_until(20.0)
+    # 3 × 0.5 s + (256-100) × 0.5 / 256 s
+    assert link.changes("B", State.MASTER)[0].time == at(last + 1.8046875)
+    assert link.routers["B"].machine.master_adver_int_cs == 100   # back to its own as master
+
+
+def test_v2_interval_mismatch_drops_adverts_and_splits_the_brain() -> None:
+    link = SimLink()
+    link.add("A", priority=150, version=2, interval_cs=100)
+    link.add("B", priority=100, version=2, interval_cs=200)
+    link.start("A")
+    link.start("B")
+    link.run_until(30.0)
+    assert link.masters() == {"A", "B"}
+    assert link.routers["B"].machine.counters.rejected["advert_interval_err"] > 0
+
+
+def test_fault_on_master_sends_priority_zero_and_recovery_preempts() -> None:
+    link = trio()
+    link.run_until(10.0)
+    link.fault("A", True)
+    assert link.routers["A"].state is State.FAULT
+    assert link.routers["A"].sent[-1][1].priority == 0
+    assert not link.routers["A"].holds_vips
+    link.run_until(20.0)
+    assert link.changes("B", State.MASTER)[0].time == at(10.609375)
+    link.fault("A", False)
+    assert link.routers["A"].state is State.BACKUP
+    link.run_until(40.0)
+    assert link.changes("A", State.MASTER)[-1].time == at(20.0 + 3.4140625)
+    assert link.masters() == {"A"}
+
+
+def test_fault_ignores_adverts_and_sends_nothing() -> None:
+    link = trio()
+    link.run_until(10.0)
+    link.fault("C", True)
+    sent_before = len(link.routers["C"].sent)
+    link.run_until(50.0)
+    assert len(link.routers["C"].sent) == sent_before
+    assert link.routers["C"].state is State.FAULT
+
+
+def test_lowered_priority_moves_mastership() -> None:
+    link = trio()
+    link.run_until(10.0)
+    link.set_priority("A", 90)
+    assert link.routers["A"].sent[-1] == (10.0, link.routers["A"].sent[-1][1])
+    assert link.routers["A"].sent[-1][1].priority == 90
+    link.run_until(30.0)
+    # B's last accepted advert was A's at 9.4140625 (priority 150).
+    assert link.changes("B", State.MASTER)[0].time == at(9.4140625 + 3.609375)
+    assert link.changes("A", State.BACKUP)[-1].time == at(9.4140625 + 3.609375)
+    assert link.masters() == {"B"}
+
+
+def test_owner_priority_is_never_moved_by_trackers() -> None:
+    m = Machine(Params(vrid=1, version=3, priority=255, interval_cs=100, address=ip_address("198.51.100.10"),
+                       wants_master=True))
+    m.start(0.0)
+    assert m.set_priority(1.0, 100) == []
+    assert m.effective_priority == 255
+
+
+def test_garp_bursts_and_refresh() -> None:
+    link = SimLink()
+    link.add("A", priority=150, garp_master_refresh=10.0, garp_master_refresh_repeat=2)
+    link.start("A")
+    link.run_until(30.0)
+    assert link.routers["A"].announces == [(at(3.4140625), 5), (at(8.4140625), 5), (at(13.4140625), 2),
+                                           (at(23.4140625), 2)]
+
+
+def test_no_second_garp_burst_when_delay_is_zero() -> None:
+    link = SimLink()
+    link.add("A", priority=150, garp_master_delay=0.0)
+    link.start("A")
+    link.run_until(30.0)
+    assert link.routers["A"].announces == [(at(3.4140625), 5)]
+
+
+def test_counters() -> None:
+    link = trio()
+    link.run_until(10.0)
+    link.stop("A")
+    link.run_until(12.0)
+    a = link.routers["A"].machine.counters
+    b = link.routers["B"].machine.counters
+    assert a.become_master == 1 and a.release_master == 1 and a.pri_zero_sent == 1
+    assert a.advert_sent == len(link.routers["A"].sent)
+    assert b.pri_zero_rcvd == 1 and b.become_master == 1
+    assert b.advert_rcvd == 8   # A's adverts at 3.41…, …, 9.41…, then priority 0 at 10
+
+
+def test_lossy_link_converges_once_loss_stops() -> None:
+    link = SimLink(seed=7, loss=0.4)
+    for name, prio in (("A", 200), ("B", 150), ("C", 100)):
+        link.add(name, priority=prio)
+        link.start(name)
+    link.run_until(120.0)
+    flaps = len(link.changes(new=State.MASTER))
+    assert flaps > 1                     # 40 % loss does cause false takeovers…
+    link.loss = 0.0
+    link.run_until(125.0)
+    assert link.masters() == {"A"}       # …and one advert interval after it stops, one master.
+    assert link.vip_holders() == {"A"}
+
+
+def test_ipv6_v3_election() -> None:
+    link = SimLink()
+    link.add("A", priority=150, ipv6=True)
+    link.add("B", priority=100, ipv6=True)
+    link.start("A")
+    link.start("B")
+    link.run_until(10.0)
+    link.crash("A")
+    last = link.last_sent("A")
+    link.run_until(20.0)
+    assert link.changes("B", State.MASTER)[0].time == at(last + 3.609375)
+
+
+def test_v2_pass_auth_mismatch_is_rejected() -> None:
+    link = SimLink()
+    link.add("A", priority=150, version=2, auth_type=1, auth_data=packet.pass_auth_data("secret"))
+    link.add("B", priority=100, version=2, auth_type=1, auth_data=packet.pass_auth_data("other"))
+    link.start("A")
+    link.start("B")
+    link.run_until(10.0)
+    assert link.masters() == {"A", "B"}
+    assert link.routers["B"].machine.counters.rejected["auth_failure"] > 0
+
+
+def test_stepping_down_removes_vips_before_notifying() -> None:
+    m = Machine(Params(vrid=1, version=3, priority=100, interval_cs=100, address=ip_address("198.51.100.10")))
+    m.start(0.0)
+    m.on_timer(3.609375)
+    higher = packet.Advert(version=3, vrid=1, priority=200, interval_cs=100, addresses=())
+    actions = m.receive(4.0, higher, ip_address("198.51.100.11"))
+    assert [type(a) for a in actions] == [RemoveVips, Transition]
+    assert m.state is State.BACKUP
+    assert m.next_deadline() == at(4.0 + 3.609375)

@@ -1,0 +1,596 @@
+"""keepalived's completion rules: from the validated dict form to the typed model.
+
+The schema checks each option alone; the rules here need several at once,
+and they are where keepalived's surprises live (``vrrp_complete_instance()``
+in ``keepalived/vrrp/vrrp.c``, reference §1.1 strict list, §1.2, §6):
+
+* ``state MASTER`` without ``priority`` gives priority 255, ``state`` is
+  case-sensitive, and no state means "MASTER if priority 255";
+* the VIP family decides the version (IPv6 is always v3), all VIPs share one
+  family, v3 needs a VIP;
+* advert_int is rounded to what the version can carry;
+* nopreempt/preempt_delay are cleared with MASTER or priority 255,
+  authentication is dropped with v3;
+* ``vrrp_strict`` turns several of those corrections into errors.
+
+Messages carry the instance name in parentheses like keepalived's, so that
+people searching for keepalived's log lines find ours.  Corrections keepalived
+makes itself are warnings tagged ``corrected`` (``-t`` exit code 4).
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+from dataclasses import replace
+from ipaddress import IPv4Address, IPv6Address, ip_address, ip_interface, ip_network
+from typing import Any
+
+from .diagnostics import Location, Reporter
+from .lexer import QuoteError, split_words
+from .model import (DEFAULT_MCAST_GROUP4, DEFAULT_MCAST_GROUP6, Auth, Config, Family, Fifo,
+                    GlobalDefs, Instance, NotifyScript, SmtpServer, SyncGroup, TrackInterface,
+                    TrackScript, VirtualAddress, VirtualRoute, VrrpScript)
+from .schema import NOTIFY_KEYWORDS
+
+VRRP_MAX_ADDR = 255
+DEFAULT_MTU = 1500
+IFNAMSIZ = 16
+
+
+def _family(version: int) -> Family:
+    return "inet" if version == 4 else "inet6"
+
+
+def _group(value: str | None) -> str | None:
+    """keepalived writes ``USER [[:]GROUP]``: accept the colon form too."""
+    return value[1:] or None if value and value.startswith(":") else value
+
+
+class _Completer:
+    def __init__(self, data: dict[str, Any], locations: dict[tuple[Any, ...], Location],
+                 reporter: Reporter, hostname: str, default_file: str) -> None:
+        self.data = data
+        self.locations = locations
+        self.reporter = reporter
+        self.hostname = hostname
+        self.default_file = default_file
+
+    # -- helpers ------------------------------------------------------------
+
+    def where(self, *path: Any) -> Location:
+        while path:
+            if path in self.locations:
+                return self.locations[path]
+            path = path[:-1]
+        return (self.default_file, 0)
+
+    def error(self, path: tuple[Any, ...], message: str) -> None:
+        self.reporter.error(self.where(*path), message)
+
+    def warning(self, path: tuple[Any, ...], message: str, tag: str | None = None) -> None:
+        self.reporter.warning(self.where(*path), message, tag)
+
+    def script(self, value: Any, path: tuple[Any, ...]) -> NotifyScript | None:
+        """``notify CMD [user [group]]`` -> NotifyScript, argv split like keepalived."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = {"command": value}
+        command = value["command"]
+        try:
+            argv = tuple(split_words(command))
+        except QuoteError as exc:
+            self.error(path, f"cannot split command '{command}': {exc}")
+            return None
+        if not argv:
+            self.error(path, "empty command")
+            return None
+        return NotifyScript(command, argv, value.get("user"), _group(value.get("group")))
+
+    # -- global_defs ----------------------------------------------------------
+
+    def global_defs(self) -> GlobalDefs:
+        g = self.data.get("global_defs", {})
+        user = g.get("script_user")
+        if isinstance(user, str):
+            user = {"user": user}
+        smtp = g.get("smtp_server")
+
+        def fifo(name: str) -> Fifo | None:
+            value = g.get(name)
+            if value is None:
+                return None
+            if isinstance(value, str):
+                value = {"path": value}
+            return Fifo(value["path"], value.get("user"), value.get("group"))
+
+        try:
+            login = pwd.getpwuid(os.getuid()).pw_name
+        except KeyError:
+            login = "root"
+        return GlobalDefs(
+            router_id=g.get("router_id", self.hostname),
+            notification_email=tuple(g.get("notification_email", ())),
+            notification_email_from=g.get("notification_email_from", f"{login}@{self.hostname}"),
+            smtp_server=SmtpServer(smtp["host"], smtp.get("port", 25)) if smtp else None,
+            smtp_helo_name=g.get("smtp_helo_name", self.hostname),
+            smtp_connect_timeout=float(g.get("smtp_connect_timeout", 30)),
+            smtp_alert=g.get("smtp_alert"),
+            smtp_alert_vrrp=g.get("smtp_alert_vrrp"),
+            no_email_faults=g.get("no_email_faults", False),
+            enable_script_security=g.get("enable_script_security", False),
+            script_user=user["user"] if user else None,
+            script_group=_group(user.get("group")) if user else None,
+            vrrp_version=g.get("vrrp_version", 2),
+            vrrp_garp_master_delay=float(g.get("vrrp_garp_master_delay", 5)),
+            vrrp_garp_master_repeat=g.get("vrrp_garp_master_repeat", 5),
+            vrrp_garp_master_refresh=float(g.get("vrrp_garp_master_refresh", 0)),
+            vrrp_garp_master_refresh_repeat=g.get("vrrp_garp_master_refresh_repeat", 1),
+            vrrp_garp_interval=float(g.get("vrrp_garp_interval", 0)),
+            vrrp_gna_interval=float(g.get("vrrp_gna_interval", 0)),
+            vrrp_mcast_group4=IPv4Address(g.get("vrrp_mcast_group4", DEFAULT_MCAST_GROUP4)),
+            vrrp_mcast_group6=IPv6Address(g.get("vrrp_mcast_group6", DEFAULT_MCAST_GROUP6)),
+            vrrp_strict=g.get("vrrp_strict", False),
+            vrrp_skip_check_adv_addr=g.get("vrrp_skip_check_adv_addr", False),
+            v3_checksum_as_v2=g.get("v3_checksum_as_v2", False),
+            vrrp_lower_prio_no_advert=g.get("vrrp_lower_prio_no_advert", False),
+            vrrp_higher_prio_send_advert=g.get("vrrp_higher_prio_send_advert", False),
+            vrrp_owner_ignore_adverts=g.get("vrrp_owner_ignore_adverts", False),
+            vrrp_down_timer_adverts=g.get("vrrp_down_timer_adverts", 3),
+            notify_fifo=fifo("notify_fifo"),
+            notify_fifo_script=self.script(g.get("notify_fifo_script"),
+                                           ("global_defs", "notify_fifo_script")),
+            vrrp_notify_fifo=fifo("vrrp_notify_fifo"),
+            vrrp_notify_fifo_script=self.script(g.get("vrrp_notify_fifo_script"),
+                                                ("global_defs", "vrrp_notify_fifo_script")),
+        )
+
+    # -- vrrp_script ----------------------------------------------------------
+
+    def vrrp_script(self, name: str, d: dict[str, Any], g: GlobalDefs) -> VrrpScript | None:
+        path = ("vrrp_scripts", name)
+        command = self.script({"command": d["script"]}, path + ("script",))
+        if command is None:
+            return None
+        weight = d.get("weight", 0)
+        reverse = False
+        if isinstance(weight, dict):
+            weight, reverse = weight["value"], weight.get("reverse", False)
+        user = d.get("user")
+        if isinstance(user, str):
+            user = {"user": user}
+        interval = float(d.get("interval", 1))
+        return VrrpScript(
+            name=name, command=command.command, argv=command.argv,
+            interval=interval, timeout=float(d.get("timeout", interval)),
+            weight=weight, weight_reverse=reverse,
+            rise=d.get("rise", 1), fall=d.get("fall", 1),
+            user=user["user"] if user else None, group=_group(user.get("group")) if user else None,
+            init_fail=d.get("init_fail", False),
+        )
+
+    # -- trackers ---------------------------------------------------------------
+
+    @staticmethod
+    def track_interfaces(items: list[Any]) -> tuple[TrackInterface, ...]:
+        out = []
+        for item in items:
+            if isinstance(item, str):
+                item = {"name": item}
+            out.append(TrackInterface(item["name"], item.get("weight", 0), item.get("reverse", False)))
+        return tuple(out)
+
+    def track_scripts(self, items: list[Any], path: tuple[Any, ...], owner: str,
+                      scripts: dict[str, VrrpScript]) -> tuple[TrackScript, ...]:
+        out = []
+        for index, item in enumerate(items):
+            if isinstance(item, str):
+                item = {"name": item}
+            if item["name"] not in scripts:
+                self.warning(path + (index,), f"({owner}) track script {item['name']} not found, ignoring")
+                continue
+            out.append(TrackScript(item["name"], item.get("weight"), item.get("reverse")))
+        return tuple(out)
+
+    # -- vrrp_instance ------------------------------------------------------------
+
+    def addresses(self, items: list[Any], path: tuple[Any, ...], default_dev: str | None
+                  ) -> list[VirtualAddress]:
+        out = []
+        for index, item in enumerate(items):
+            if isinstance(item, str):
+                item = {"address": item}
+            address = ip_interface(item["address"])
+            brd = item.get("brd")
+            broadcast: IPv4Address | None = None
+            if brd is not None and address.version == 6:
+                self.warning(path + (index,), f"brd is ignored for IPv6 address {address}")
+            elif brd == "+":
+                broadcast = IPv4Address(address.network.broadcast_address)
+            elif brd not in (None, "-"):
+                broadcast = ip_address(brd)  # type: ignore[assignment]
+                if broadcast.version != 4:
+                    self.error(path + (index,), f"brd {brd} is not an IPv4 address")
+                    broadcast = None
+            scope = item.get("scope", "global" if address.version == 4 else None)
+            out.append(VirtualAddress(address, broadcast, item.get("dev", default_dev), scope,
+                                      item.get("label"), item.get("no_track", False)))
+        return out
+
+    def routes(self, items: list[dict[str, Any]], family: Family) -> tuple[VirtualRoute, ...]:
+        out = []
+        for item in items:
+            to = item["to"]
+            via = ip_address(item["via"]) if "via" in item else None
+            if to == "default":
+                to = "::/0" if (via.version == 6 if via else family == "inet6") else "0.0.0.0/0"
+            table = item.get("table")
+            out.append(VirtualRoute(
+                to=ip_network(to, strict=False), via=via,
+                src=ip_address(item["src"]) if "src" in item else None,
+                dev=item.get("dev"), table=table, metric=item.get("metric"),
+                scope=item.get("scope"), protocol=item.get("protocol"),
+                type=item.get("type", "unicast"), onlink=item.get("onlink", False),
+                no_track=item.get("no_track", False), tokens=tuple(item.get("tokens", ())),
+            ))
+        return tuple(out)
+
+    def advert_int(self, name: str, seconds: float, version: int, path: tuple[Any, ...]) -> float:
+        """Round like keepalived: v2 whole seconds 1..255, v3 10 ms steps 0.01..40.95."""
+        us = round(seconds * 1_000_000)
+        if version == 2:
+            if us >= 256 * 1_000_000:
+                self.warning(path, f"({name}) VRRPv2 advertisement interval {seconds}s is out of range. "
+                             "Must be less than 256s. Setting to 255s", "corrected")
+                return 255.0
+            if us % 1_000_000:
+                rounded = max((us + 500_000) // 1_000_000, 1)
+                self.warning(path, f"({name}) VRRPv2 advertisement interval {seconds}s must be an "
+                             f"integer - rounding to {rounded}s", "corrected")
+                return float(rounded)
+            return us / 1_000_000
+        if us >= 4096 * 10_000:
+            self.warning(path, f"({name}) VRRPv3 advertisement interval {seconds}s is out of range. "
+                         "Must be less than 40.96s. Setting to 40.95s", "corrected")
+            return 40.95
+        if us % 10_000:
+            cs = max((us + 5_000) // 10_000, 1)
+            self.warning(path, f"({name}) VRRPv3 advertisement interval {seconds}s must be in units "
+                         f"of 10ms - rounding to {cs / 100}s", "corrected")
+            return cs / 100
+        return us / 1_000_000
+
+    def instance(self, name: str, d: dict[str, Any], g: GlobalDefs,
+                 scripts: dict[str, VrrpScript]) -> Instance | None:
+        p = ("vrrp_instances", name)
+        errors_before = sum(x.severity == "error" for x in self.reporter.diagnostics)
+        strict = d.get("strict_mode", g.vrrp_strict)
+        vrid = d["virtual_router_id"]
+        interface = d.get("interface")
+
+        # state is matched case-sensitively, as keepalived does (issue #2256)
+        state = d.get("state")
+        if state is not None and state not in ("MASTER", "BACKUP"):
+            self.warning(p + ("state",), f"({name}) unknown state '{state}', defaulting to BACKUP",
+                         "corrected")
+            state = "BACKUP"
+
+        # family: from the VIPs, else from the configured source, else from the peers
+        vip_items = d.get("virtual_ipaddress", [])
+        raw_vips = [ip_interface(v if isinstance(v, str) else v["address"]) for v in vip_items]
+        src_key = "unicast_src_ip" if "unicast_src_ip" in d else "mcast_src_ip"
+        src = ip_address(d[src_key]) if src_key in d else None
+        peers = [ip_address(x) for x in d.get("unicast_peer", [])]
+        if raw_vips:
+            version_ip = raw_vips[0].version
+        elif src is not None:
+            version_ip = src.version
+        elif peers:
+            version_ip = peers[0].version
+        else:
+            version_ip = 4
+        family = _family(version_ip)
+        for index, vip in enumerate(raw_vips):
+            if vip.version != version_ip:
+                self.error(p + ("virtual_ipaddress", index),
+                           f"({name}) VIP {vip} is {_family(vip.version)} but the first VIP is "
+                           f"{family}: all virtual_ipaddress entries must be one family "
+                           "(use virtual_ipaddress_excluded for the other family)")
+        if src is not None and src.version != version_ip:
+            self.error(p + (src_key,), f"({name}) {src_key} {src} and the VIPs must be the same family")
+        for index, peer in enumerate(peers):
+            if peer.version != version_ip:
+                self.error(p + ("unicast_peer", index),
+                           f"({name}) unicast peer {peer} is not {family} like the instance")
+
+        # version: IPv6 is always v3
+        version = d.get("version")
+        if family == "inet6":
+            if version == 2:
+                if strict:
+                    self.error(p + ("version",), f"({name}) cannot use IPv6 with VRRP version 2")
+                else:
+                    self.warning(p + ("version",), f"({name}) IPv6 instances use VRRP version 3 - "
+                                 "ignoring version 2", "corrected")
+            version = 3
+        elif version is None:
+            version = g.vrrp_version
+
+        if not raw_vips:
+            if version == 3 or strict:
+                self.error(p, f"({name}) No VIP specified; at least one is required")
+            else:
+                self.warning(p, f"({name}) No VIP specified; at least one is sensible")
+
+        # priority and wanted state
+        priority = d.get("priority")
+        if priority is None:
+            priority = 255 if state == "MASTER" else 100
+        if state is None:
+            state = "MASTER" if priority == 255 else "BACKUP"
+        elif strict and (state == "MASTER") != (priority == 255):
+            self.error(p + ("state",), f"({name}) State MASTER must match being address owner "
+                       "(priority 255) in strict mode")
+
+        # authentication (VRRPv2 only)
+        auth = None
+        a = d.get("authentication")
+        if a is not None:
+            auth_path = p + ("authentication",)
+            if strict:
+                self.error(auth_path, f"({name}) Strict mode does not support authentication")
+            elif version == 3:
+                self.warning(auth_path, f"({name}) VRRP version 3 does not support authentication. "
+                             "Ignoring.", "corrected")
+            elif not a.get("auth_pass"):
+                self.warning(auth_path, f"({name}) Authentication specified but no password given. "
+                             "Ignoring", "corrected")
+            elif family == "inet6" and a["auth_type"] == "AH":
+                self.warning(auth_path, f"({name}) Cannot use AH authentication with IPv6. Ignoring",
+                             "corrected")
+            else:
+                password = a["auth_pass"]
+                if len(password) > 8:
+                    self.warning(auth_path + ("auth_pass",), f"({name}) only the first 8 characters "
+                                 "of auth_pass are used", "corrected")
+                auth = Auth(a["auth_type"], password[:8])
+                if auth.type == "AH" and state == "MASTER" and priority != 255:
+                    self.warning(auth_path, f"({name}) Initial state master is incompatible with AH "
+                                 "authentication - clearing", "corrected")
+                    state = "BACKUP"
+
+        # unicast / interface
+        if peers and strict:
+            self.error(p + ("unicast_peer",), f"({name}) Unicast peers are not supported in strict mode")
+        if interface is None:
+            if not peers:
+                self.error(p, f"({name}) no 'interface': a multicast instance needs one")
+            elif "unicast_src_ip" not in d:
+                self.error(p, f"({name}) Unicast instances must have unicast_src_ip or interface")
+            elif src is not None and src.version == 6 and src.is_link_local:
+                self.error(p + ("unicast_src_ip",), f"({name}) Non link-local address required if "
+                           "interface omitted")
+        if family == "inet6" and not peers and raw_vips and not raw_vips[0].ip.is_link_local:
+            if strict:
+                self.error(p + ("virtual_ipaddress", 0),
+                           f"({name}) the first IPv6 VIP address must be link local")
+            else:
+                self.warning(p + ("virtual_ipaddress", 0),
+                             f"({name}) the first IPv6 VIP address should be link local")
+
+        # VMAC and VIP devices
+        vmac = d.get("use_vmac")
+        use_vmac = f"vrrp.{vrid}" if vmac is True else (vmac or None)
+        if use_vmac is not None and len(use_vmac) >= IFNAMSIZ:
+            self.error(p + ("use_vmac",), f"({name}) VMAC interface name '{use_vmac}' is longer "
+                       f"than {IFNAMSIZ - 1} characters")
+        default_dev = use_vmac or interface
+        vips = self.addresses(vip_items, p + ("virtual_ipaddress",), default_dev)
+        evips = self.addresses(d.get("virtual_ipaddress_excluded", []),
+                               p + ("virtual_ipaddress_excluded",), default_dev)
+        max_addr = self.max_addresses(family, version, auth)
+        if len(vips) > max_addr:
+            self.warning(p + ("virtual_ipaddress",), f"({name}) Number of VIPs ({len(vips)}) exceeds "
+                         f"maximum/space available in packet (max {max_addr} addresses) - excess "
+                         "moved to eVIPs", "corrected")
+            vips, evips = vips[:max_addr], vips[max_addr:] + evips
+
+        # preemption
+        nopreempt = d.get("nopreempt", False)
+        preempt_delay = float(d.get("preempt_delay", 0))
+        if priority == 255 and nopreempt:
+            self.warning(p + ("nopreempt",), f"({name}) nopreempt is incompatible with priority 255. "
+                         "resetting nopreempt", "corrected")
+            nopreempt = False
+        if state == "MASTER":
+            if nopreempt:
+                self.warning(p + ("nopreempt",), f"({name}) Warning - nopreempt will not work with "
+                             "initial state MASTER - clearing", "corrected")
+                nopreempt = False
+            if preempt_delay:
+                self.warning(p + ("preempt_delay",), f"({name}) Warning - preempt delay will not "
+                             "work with initial state MASTER - clearing", "corrected")
+                preempt_delay = 0.0
+        if preempt_delay:
+            if strict:
+                self.error(p + ("preempt_delay",), f"({name}) preempt_delay is incompatible with "
+                           "strict mode")
+            elif nopreempt:
+                self.warning(p + ("preempt_delay",), f"({name}) preempt_delay is incompatible with "
+                             "nopreempt mode - resetting", "corrected")
+                preempt_delay = 0.0
+
+        # accept mode: keepalived defaults to true (RFC: false), strict to owner-only
+        accept = d.get("accept")
+        if accept is None:
+            accept = True if priority == 255 else not strict
+        elif accept and priority != 255 and strict and version == 2:
+            self.error(p + ("accept",), f"({name}) accept mode for VRRP version 2 does not comply "
+                       "with RFC3768 (strict mode)")
+
+        lower_prio_no_advert = d.get("lower_prio_no_advert")
+        if lower_prio_no_advert is None:
+            lower_prio_no_advert = True if strict else g.vrrp_lower_prio_no_advert
+        elif strict and not lower_prio_no_advert:
+            self.error(p + ("lower_prio_no_advert",), f"({name}) Strict mode requires "
+                       "lower_prio_no_advert")
+        higher_prio_send_advert = d.get("higher_prio_send_advert")
+        if higher_prio_send_advert is None:
+            higher_prio_send_advert = False if strict else g.vrrp_higher_prio_send_advert
+        elif strict and higher_prio_send_advert:
+            self.error(p + ("higher_prio_send_advert",), f"({name}) strict mode requires "
+                       "higher_prio_send_advert to be clear")
+
+        owner_ignore_adverts = d.get("owner_ignore_adverts")
+        if owner_ignore_adverts is None:
+            owner_ignore_adverts = True if strict else g.vrrp_owner_ignore_adverts
+
+        smtp_alert = d.get("smtp_alert")
+        if smtp_alert is None:
+            smtp_alert = self.smtp_default(g)
+
+        # multicast group
+        default_group = g.vrrp_mcast_group4 if family == "inet" else g.vrrp_mcast_group6
+        mcast_group = default_group
+        if "mcast_dst_ip" in d:
+            group = ip_address(d["mcast_dst_ip"])
+            if group.version != version_ip or not group.is_multicast:
+                self.error(p + ("mcast_dst_ip",), f"({name}) mcast_dst_ip {group} is not an "
+                           f"{family} multicast address")
+            else:
+                mcast_group = group
+
+        unicast_src = ip_address(d["unicast_src_ip"]) if "unicast_src_ip" in d else None
+        mcast_src = ip_address(d["mcast_src_ip"]) if "mcast_src_ip" in d else None
+        advert_int = self.advert_int(name, d.get("advert_int", 1), version, p + ("advert_int",))
+
+        notifies = {k: self.script(d.get(k), p + (k,)) for k in NOTIFY_KEYWORDS}
+        if sum(x.severity == "error" for x in self.reporter.diagnostics) > errors_before:
+            return None
+        return Instance(
+            name=name, state=state, interface=interface, virtual_router_id=vrid,
+            priority=priority, advert_int=advert_int, version=version, family=family,
+            vips=tuple(vips), evips=tuple(evips),
+            virtual_routes=self.routes(d.get("virtual_routes", []), family),
+            auth=auth, preempt=not nopreempt, preempt_delay=preempt_delay,
+            **notifies, smtp_alert=smtp_alert,
+            unicast_src_ip=unicast_src, mcast_src_ip=mcast_src, unicast_peers=tuple(peers),
+            mcast_group=mcast_group,
+            garp_master_delay=float(d.get("garp_master_delay", g.vrrp_garp_master_delay)),
+            garp_master_repeat=d.get("garp_master_repeat", g.vrrp_garp_master_repeat),
+            garp_master_refresh=float(d.get("garp_master_refresh", g.vrrp_garp_master_refresh)),
+            garp_master_refresh_repeat=d.get("garp_master_refresh_repeat",
+                                             g.vrrp_garp_master_refresh_repeat),
+            accept=accept,
+            track_interfaces=self.track_interfaces(d.get("track_interface", [])),
+            track_scripts=self.track_scripts(d.get("track_script", []), p + ("track_script",),
+                                             name, scripts),
+            dont_track_primary=d.get("dont_track_primary", False),
+            use_vmac=use_vmac,
+            lower_prio_no_advert=lower_prio_no_advert,
+            higher_prio_send_advert=higher_prio_send_advert,
+            owner_ignore_adverts=owner_ignore_adverts,
+            skip_check_adv_addr=d.get("skip_check_adv_addr", g.vrrp_skip_check_adv_addr),
+            v3_checksum_as_v2=d.get("v3_checksum_as_v2", g.v3_checksum_as_v2),
+            down_timer_adverts=d.get("down_timer_adverts", g.vrrp_down_timer_adverts),
+            strict=strict,
+        )
+
+    @staticmethod
+    def smtp_default(g: GlobalDefs) -> bool:
+        """smtp_alert_vrrp wins over smtp_alert; neither means no mail."""
+        if g.smtp_alert_vrrp is not None:
+            return g.smtp_alert_vrrp
+        if g.smtp_alert is not None:
+            return g.smtp_alert
+        return False
+
+    @staticmethod
+    def max_addresses(family: Family, version: int, auth: Auth | None) -> int:
+        """How many VIPs fit in one advert on a default-MTU link (keepalived's computation)."""
+        if family == "inet":
+            header = 14 + 20 + 8 + (8 if version == 2 else 0) + (24 if auth and auth.type == "AH" else 0)
+            return min(VRRP_MAX_ADDR, (DEFAULT_MTU - header) // 4)
+        return min(VRRP_MAX_ADDR, (DEFAULT_MTU - 14 - 40 - 8) // 16)
+
+    # -- the whole configuration ------------------------------------------------------
+
+    def run(self) -> Config | None:
+        errors_before = self.reporter.has_errors
+        g = self.global_defs()
+        scripts: dict[str, VrrpScript] = {}
+        for name, d in self.data.get("vrrp_scripts", {}).items():
+            script = self.vrrp_script(name, d, g)
+            if script is not None:
+                scripts[name] = script
+
+        instances: dict[str, Instance] = {}
+        for name, d in self.data.get("vrrp_instances", {}).items():
+            inst = self.instance(name, d, g, scripts)
+            if inst is not None:
+                instances[name] = inst
+        self.check_vrids(instances)
+
+        sync_groups: dict[str, SyncGroup] = {}
+        member_of: dict[str, str] = {}
+        for name, d in self.data.get("vrrp_sync_groups", {}).items():
+            group = self.sync_group(name, d, g, scripts, member_of)
+            sync_groups[name] = group
+        instances = {n: _with_group(i, member_of.get(n)) for n, i in instances.items()}
+
+        if self.reporter.has_errors or errors_before:
+            return None
+        return Config(g, instances, scripts, sync_groups, dict(self.locations))
+
+    def check_vrids(self, instances: dict[str, Instance]) -> None:
+        """One VRID per interface and family, except unicast instances with disjoint peers."""
+        seen: dict[tuple[Any, ...], list[Instance]] = {}
+        for inst in instances.values():
+            key = (inst.interface, inst.family, inst.virtual_router_id)
+            for other in seen.get(key, []):
+                if inst.unicast and other.unicast and not set(inst.unicast_peers) & set(other.unicast_peers):
+                    continue
+                self.error(("vrrp_instances", inst.name, "virtual_router_id"),
+                           f"({inst.name}) VRID {inst.virtual_router_id} is already used on "
+                           f"{inst.interface or 'the same source'} ({inst.family}) by instance {other.name}")
+                break
+            seen.setdefault(key, []).append(inst)
+
+    def sync_group(self, name: str, d: dict[str, Any], g: GlobalDefs,
+                   scripts: dict[str, VrrpScript], member_of: dict[str, str]) -> SyncGroup:
+        p = ("vrrp_sync_groups", name)
+        known = self.data.get("vrrp_instances", {})
+        for index, member in enumerate(d["group"]):
+            if member not in known:
+                self.error(p + ("group", index), f"sync group {name}: unknown vrrp_instance '{member}'")
+            elif member in member_of:
+                self.error(p + ("group", index), f"sync group {name}: vrrp_instance {member} is "
+                           f"already in sync group {member_of[member]}")
+            else:
+                member_of[member] = name
+        if len(d["group"]) == 1:
+            self.warning(p + ("group",), f"Sync group {name} has only 1 virtual router - this "
+                         "probably isn't what you want")
+        smtp_alert = d.get("smtp_alert")
+        return SyncGroup(
+            name=name, group=tuple(d["group"]),
+            **{k: self.script(d.get(k), p + (k,)) for k in NOTIFY_KEYWORDS},
+            smtp_alert=self.smtp_default(g) if smtp_alert is None else smtp_alert,
+            track_interfaces=self.track_interfaces(d.get("track_interface", [])),
+            track_scripts=self.track_scripts(d.get("track_script", []), p + ("track_script",),
+                                             name, scripts),
+            sync_group_tracking_weight=d.get("sync_group_tracking_weight", False),
+        )
+
+
+def _with_group(inst: Instance, group: str | None) -> Instance:
+    if group is None:
+        return inst
+    return replace(inst, sync_group=group)
+
+
+def complete(data: dict[str, Any], locations: dict[tuple[Any, ...], Location], reporter: Reporter,
+             *, hostname: str, default_file: str = "<config>") -> Config | None:
+    """Apply keepalived's completion rules to validated dict form; None if any error."""
+    return _Completer(data, locations, reporter, hostname, default_file).run()

@@ -1,0 +1,293 @@
+"""The typed, completed configuration the daemon runs from.
+
+Everything here is already resolved: defaults applied, globals folded into
+instances, keepalived's corrections made (see ``complete.py``), so the
+daemon never has to know that ``state MASTER`` without ``priority`` means
+255 or that ``smtp_alert`` falls back to ``smtp_alert_vrrp``.  The objects are
+frozen: a reload builds a new ``Config`` and compares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6Interface, IPv6Network
+from typing import Any, Literal
+
+from .diagnostics import Location
+
+IPAddress = IPv4Address | IPv6Address
+IPInterface = IPv4Interface | IPv6Interface
+IPNetwork = IPv4Network | IPv6Network
+Family = Literal["inet", "inet6"]
+
+DEFAULT_MCAST_GROUP4 = IPv4Address("224.0.0.18")
+DEFAULT_MCAST_GROUP6 = IPv6Address("ff02::12")
+
+
+@dataclass(frozen=True)
+class NotifyScript:
+    """A command as configured and as it will be exec'd (no shell)."""
+
+    command: str
+    argv: tuple[str, ...]
+    user: str | None = None
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    host: str
+    port: int = 25
+
+
+@dataclass(frozen=True)
+class Fifo:
+    """``vrrp_notify_fifo PATH [user [group]]``."""
+
+    path: str
+    user: str | None = None
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class GlobalDefs:
+    """global_defs after defaults; ``router_id``/``smtp_helo_name`` default to the host name."""
+
+    router_id: str
+    notification_email: tuple[str, ...] = ()
+    notification_email_from: str = ""
+    smtp_server: SmtpServer | None = None
+    smtp_helo_name: str = ""
+    smtp_connect_timeout: float = 30.0
+    smtp_alert: bool | None = None
+    smtp_alert_vrrp: bool | None = None
+    no_email_faults: bool = False
+    enable_script_security: bool = False
+    script_user: str | None = None
+    script_group: str | None = None
+    vrrp_version: int = 2
+    vrrp_garp_master_delay: float = 5.0
+    vrrp_garp_master_repeat: int = 5
+    vrrp_garp_master_refresh: float = 0.0
+    vrrp_garp_master_refresh_repeat: int = 1
+    vrrp_garp_interval: float = 0.0
+    vrrp_gna_interval: float = 0.0
+    vrrp_mcast_group4: IPv4Address = DEFAULT_MCAST_GROUP4
+    vrrp_mcast_group6: IPv6Address = DEFAULT_MCAST_GROUP6
+    vrrp_strict: bool = False
+    vrrp_skip_check_adv_addr: bool = False
+    v3_checksum_as_v2: bool = False
+    vrrp_lower_prio_no_advert: bool = False
+    vrrp_higher_prio_send_advert: bool = False
+    vrrp_owner_ignore_adverts: bool = False
+    vrrp_down_timer_adverts: int = 3
+    notify_fifo: Fifo | None = None
+    notify_fifo_script: NotifyScript | None = None
+    vrrp_notify_fifo: Fifo | None = None
+    vrrp_notify_fifo_script: NotifyScript | None = None
+
+    @property
+    def email_enabled(self) -> bool:
+        """keepalived only mails when both recipients and a server are configured."""
+        return bool(self.notification_email) and self.smtp_server is not None
+
+
+@dataclass(frozen=True)
+class VirtualAddress:
+    """One VIP or eVIP; ``dev`` is resolved (VMAC or instance interface when not given)."""
+
+    address: IPInterface
+    brd: IPv4Address | None = None
+    dev: str | None = None
+    scope: str | None = None
+    label: str | None = None
+    no_track: bool = False
+
+    @property
+    def ip(self) -> IPAddress:
+        return self.address.ip
+
+    @property
+    def family(self) -> Family:
+        return "inet" if self.address.version == 4 else "inet6"
+
+    def __str__(self) -> str:
+        words = [self.address.with_prefixlen]
+        if self.brd is not None:
+            words += ["brd", str(self.brd)]
+        for name in ("dev", "scope", "label"):
+            if getattr(self, name):
+                words += [name, getattr(self, name)]
+        if self.no_track:
+            words.append("no_track")
+        return " ".join(words)
+
+
+@dataclass(frozen=True)
+class VirtualRoute:
+    """One ``virtual_routes`` line; ``tokens`` keeps the words as written."""
+
+    to: IPNetwork
+    via: IPAddress | None = None
+    src: IPAddress | None = None
+    dev: str | None = None
+    table: int | str | None = None
+    metric: int | None = None
+    scope: str | None = None
+    protocol: str | None = None
+    type: str = "unicast"
+    onlink: bool = False
+    no_track: bool = False
+    tokens: tuple[str, ...] = ()
+
+    @property
+    def blackhole(self) -> bool:
+        return self.type == "blackhole"
+
+    def __str__(self) -> str:
+        return " ".join(self.tokens) if self.tokens else str(self.to)
+
+
+@dataclass(frozen=True)
+class Auth:
+    """VRRPv2 authentication; ``password`` already cut to the 8 bytes that are sent."""
+
+    type: Literal["PASS", "AH"]
+    password: str
+
+
+@dataclass(frozen=True)
+class TrackInterface:
+    name: str
+    weight: int = 0
+    reverse: bool = False
+
+
+@dataclass(frozen=True)
+class TrackScript:
+    """A tracked vrrp_script; ``weight``/``reverse`` None means the script's own."""
+
+    name: str
+    weight: int | None = None
+    reverse: bool | None = None
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One vrrp_instance, completed like keepalived's ``vrrp_complete_instance()``."""
+
+    name: str
+    state: Literal["MASTER", "BACKUP"]          # the *wanted* initial state
+    interface: str | None
+    virtual_router_id: int
+    priority: int
+    advert_int: float                           # seconds, after v2/v3 rounding
+    version: int
+    family: Family
+    vips: tuple[VirtualAddress, ...] = ()
+    evips: tuple[VirtualAddress, ...] = ()
+    virtual_routes: tuple[VirtualRoute, ...] = ()
+    auth: Auth | None = None
+    preempt: bool = True
+    preempt_delay: float = 0.0
+    notify: NotifyScript | None = None
+    notify_master: NotifyScript | None = None
+    notify_backup: NotifyScript | None = None
+    notify_fault: NotifyScript | None = None
+    notify_stop: NotifyScript | None = None
+    smtp_alert: bool = False
+    unicast_src_ip: IPAddress | None = None
+    mcast_src_ip: IPAddress | None = None
+    unicast_peers: tuple[IPAddress, ...] = ()
+    mcast_group: IPAddress = DEFAULT_MCAST_GROUP4
+    garp_master_delay: float = 5.0
+    garp_master_repeat: int = 5
+    garp_master_refresh: float = 0.0
+    garp_master_refresh_repeat: int = 1
+    accept: bool = True
+    track_interfaces: tuple[TrackInterface, ...] = ()
+    track_scripts: tuple[TrackScript, ...] = ()
+    dont_track_primary: bool = False
+    use_vmac: str | None = None
+    lower_prio_no_advert: bool = False
+    higher_prio_send_advert: bool = False
+    owner_ignore_adverts: bool = False          # priority 255 drops received adverts (RFC; strict)
+    skip_check_adv_addr: bool = False
+    v3_checksum_as_v2: bool = False
+    down_timer_adverts: int = 3
+    strict: bool = False
+    sync_group: str | None = None
+
+    @property
+    def wants_master(self) -> bool:
+        return self.state == "MASTER"
+
+    @property
+    def is_owner(self) -> bool:
+        return self.priority == 255
+
+    @property
+    def unicast(self) -> bool:
+        return bool(self.unicast_peers)
+
+    @property
+    def advert_int_cs(self) -> int:
+        """The interval in centiseconds, the unit of the VRRPv3 header (v2: a multiple of 100)."""
+        return round(self.advert_int * 100)
+
+    @property
+    def source_ip(self) -> IPAddress | None:
+        """The configured advert source, if any (unicast_src_ip wins)."""
+        return self.unicast_src_ip or self.mcast_src_ip
+
+
+@dataclass(frozen=True)
+class VrrpScript:
+    """A vrrp_script; ``timeout`` defaults to ``interval`` as in keepalived."""
+
+    name: str
+    command: str
+    argv: tuple[str, ...]
+    interval: float = 1.0
+    timeout: float = 1.0
+    weight: int = 0
+    weight_reverse: bool = False
+    rise: int = 1
+    fall: int = 1
+    user: str | None = None
+    group: str | None = None
+    init_fail: bool = False
+
+
+@dataclass(frozen=True)
+class SyncGroup:
+    name: str
+    group: tuple[str, ...]
+    notify: NotifyScript | None = None
+    notify_master: NotifyScript | None = None
+    notify_backup: NotifyScript | None = None
+    notify_fault: NotifyScript | None = None
+    notify_stop: NotifyScript | None = None
+    smtp_alert: bool = False
+    track_interfaces: tuple[TrackInterface, ...] = ()
+    track_scripts: tuple[TrackScript, ...] = ()
+    sync_group_tracking_weight: bool = False
+
+
+@dataclass(frozen=True)
+class Config:
+    """A whole configuration; ``locations`` maps dict-form paths to (file, line)."""
+
+    global_defs: GlobalDefs
+    instances: dict[str, Instance] = field(default_factory=dict)
+    scripts: dict[str, VrrpScript] = field(default_factory=dict)
+    sync_groups: dict[str, SyncGroup] = field(default_factory=dict)
+    locations: dict[tuple[Any, ...], Location] = field(default_factory=dict, compare=False, repr=False)
+
+    def where(self, *path: Any) -> Location | None:
+        """Where the value at ``path`` (or its nearest enclosing block) was written."""
+        while path:
+            if path in self.locations:
+                return self.locations[path]
+            path = path[:-1]
+        return None

@@ -1,0 +1,289 @@
+"""The keyword tables and the voluptuous schemas: the single source of truth.
+
+Every keyword vrrpd understands is one ``Field`` line below.  The parser
+dispatches on these tables (``parser.build_block``), the voluptuous schemas
+are generated from them (``block_schema``), and so is the keepalived text
+written back (``render.py``).  The Ansible modules validate operator YAML with
+``CONFIG_SCHEMA`` / ``validate()``, so the dict form is the contract between
+the daemon and the collection.
+
+Dict form (``validate()`` output)::
+
+    {"global_defs": {"router_id": "routeur-sam", "notification_email": ["root@crans.org"],
+                     "smtp_server": {"host": "smtp.adm.crans.org", "port": 25}, ...},
+     "vrrp_instances": {"VI_ALL": {"state": "MASTER", "priority": 150, "interface": "ens18",
+                                   "virtual_router_id": 60, "advert_int": 2, "smtp_alert": True,
+                                   "notify": "/var/local/services/keepalived/keepalived.py",
+                                   "virtual_ipaddress": [{"address": "185.230.79.62/26",
+                                                          "brd": "185.230.79.63", "dev": "ens22",
+                                                          "scope": "global"}]}},
+     "vrrp_scripts": {NAME: {...}}, "vrrp_sync_groups": {NAME: {"group": [...], ...}}}
+
+Keys are keepalived keywords; see ``kinds`` for the scalar-or-mapping rule.
+Only cross-keyword rules (state/priority quirks, families, strict mode...)
+live elsewhere, in ``complete.py``, because they need several values at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import ip_address
+from typing import Any
+
+from voluptuous import In, Invalid, MultipleInvalid, Optional, Schema
+
+from .items import address_list, peer_list, route_list, track_list
+from .kinds import (Field, Flag, IntRange, IPAddress, OptionalValue, Scalar, SubBlock, Text,
+                    Timer, Weight, WordList, Words, block_schema)
+
+
+def Multicast(version: int) -> Any:
+    """A multicast address of one IP version (``vrrp_mcast_group4/6``)."""
+
+    def check(value: Any) -> str:
+        try:
+            address = ip_address(str(value))
+        except ValueError:
+            raise Invalid(f"expected an IPv{version} multicast address") from None
+        if address.version != version or not address.is_multicast:
+            raise Invalid(f"expected an IPv{version} multicast address")
+        return str(value)
+
+    return check
+
+
+def _command() -> Words:
+    """``notify CMD [USER [GROUP]]``: CMD is one word, quote it to pass arguments."""
+    return Words(names=("command", "user", "group"), checks=(Text, Text, Text))
+
+
+VERSION = IntRange(2, 3)
+COUNT = IntRange(0, 2**31 - 1)
+SECONDS = Timer(0)
+POSITIVE_SECONDS = Timer(0, low_included=False)
+
+# --------------------------------------------------------------------------
+# global_defs (reference §1.1)
+
+GLOBAL_FIELDS: tuple[Field, ...] = (
+    Field("router_id", Scalar(Text)),
+    Field("notification_email", WordList(Text)),
+    Field("notification_email_from", Scalar(Text)),
+    Field("smtp_server", Words(names=("host", "port"), checks=(Text, IntRange(1, 65535)),
+                               collapse=False, defaults={"port": 25})),
+    Field("smtp_helo_name", Scalar(Text)),
+    Field("smtp_connect_timeout", Scalar(POSITIVE_SECONDS)),
+    Field("smtp_alert", Flag(bool_arg=True)),
+    Field("smtp_alert_vrrp", Flag(bool_arg=True)),
+    Field("no_email_faults", Flag(bool_arg=True)),
+    Field("enable_script_security", Flag()),
+    Field("script_user", Words(names=("user", "group"), checks=(Text, Text))),
+    Field("vrrp_version", Scalar(VERSION)),
+    Field("vrrp_garp_master_delay", Scalar(SECONDS)),
+    Field("vrrp_garp_master_repeat", Scalar(COUNT)),
+    Field("vrrp_garp_master_refresh", Scalar(SECONDS)),
+    Field("vrrp_garp_master_refresh_repeat", Scalar(COUNT)),
+    Field("vrrp_garp_interval", Scalar(SECONDS)),
+    Field("vrrp_gna_interval", Scalar(SECONDS)),
+    Field("vrrp_mcast_group4", Scalar(Multicast(4))),
+    Field("vrrp_mcast_group6", Scalar(Multicast(6))),
+    Field("vrrp_strict", Flag()),
+    Field("vrrp_skip_check_adv_addr", Flag(bool_arg=True)),
+    Field("v3_checksum_as_v2", Flag(bool_arg=True)),
+    Field("vrrp_lower_prio_no_advert", Flag(bool_arg=True)),
+    Field("vrrp_higher_prio_send_advert", Flag(bool_arg=True)),
+    Field("vrrp_owner_ignore_adverts", Flag(bool_arg=True)),
+    Field("vrrp_down_timer_adverts", Scalar(IntRange(1, 100))),
+    Field("notify_fifo", Words(names=("path", "user", "group"), checks=(Text, Text, Text))),
+    Field("notify_fifo_script", _command()),
+    Field("vrrp_notify_fifo", Words(names=("path", "user", "group"), checks=(Text, Text, Text))),
+    Field("vrrp_notify_fifo_script", _command()),
+)
+
+# --------------------------------------------------------------------------
+# vrrp_instance NAME (reference §1.2)
+
+AUTH_FIELDS: tuple[Field, ...] = (
+    Field("auth_type", Scalar(In(("PASS", "AH"))), required=True),
+    Field("auth_pass", Scalar(Text)),
+)
+
+NOTIFY_KEYWORDS = ("notify", "notify_master", "notify_backup", "notify_fault", "notify_stop")
+
+INSTANCE_FIELDS: tuple[Field, ...] = (
+    Field("state", Scalar(Text)),    # case-sensitive; anything else is BACKUP with a warning
+    Field("interface", Scalar(Text)),
+    Field("virtual_router_id", Scalar(IntRange(1, 255)), required=True),
+    Field("priority", Scalar(IntRange(1, 255))),
+    Field("advert_int", Scalar(POSITIVE_SECONDS)),
+    Field("version", Scalar(VERSION)),
+    Field("strict_mode", Flag(bool_arg=True)),
+    Field("virtual_ipaddress", address_list()),
+    Field("virtual_ipaddress_excluded", address_list()),
+    Field("virtual_routes", route_list()),
+    Field("authentication", SubBlock(fields=AUTH_FIELDS)),
+    Field("nopreempt", Flag(), aliases={"preempt": Flag(present=False)}),
+    Field("preempt_delay", Scalar(Timer(0, 1000))),
+    *(Field(name, _command()) for name in NOTIFY_KEYWORDS),
+    Field("smtp_alert", Flag(bool_arg=True)),
+    Field("unicast_src_ip", Scalar(IPAddress)),
+    Field("unicast_peer", peer_list()),
+    Field("mcast_src_ip", Scalar(IPAddress)),
+    Field("mcast_dst_ip", Scalar(IPAddress)),
+    Field("garp_master_delay", Scalar(SECONDS)),
+    Field("garp_master_repeat", Scalar(COUNT)),
+    Field("garp_master_refresh", Scalar(SECONDS)),
+    Field("garp_master_refresh_repeat", Scalar(COUNT)),
+    Field("accept", Flag(), aliases={"no_accept": Flag(present=False)}),
+    Field("track_interface", track_list(-253, 253, ("reverse",))),
+    Field("track_script", track_list(-253, 253, ("reverse", "noreverse"))),
+    Field("dont_track_primary", Flag()),
+    Field("use_vmac", OptionalValue(Text)),
+    Field("lower_prio_no_advert", Flag(bool_arg=True)),
+    Field("higher_prio_send_advert", Flag(bool_arg=True)),
+    Field("owner_ignore_adverts", Flag(bool_arg=True)),
+    Field("skip_check_adv_addr", Flag(bool_arg=True)),
+    Field("v3_checksum_as_v2", Flag(bool_arg=True)),
+    Field("down_timer_adverts", Scalar(IntRange(1, 100))),
+)
+
+# --------------------------------------------------------------------------
+# vrrp_script NAME and vrrp_sync_group NAME (reference §1.4)
+
+SCRIPT_FIELDS: tuple[Field, ...] = (
+    Field("script", Scalar(Text), required=True),
+    Field("interval", Scalar(POSITIVE_SECONDS)),
+    Field("timeout", Scalar(POSITIVE_SECONDS)),
+    Field("weight", Weight(-253, 253)),
+    Field("rise", Scalar(IntRange(1, 2**31 - 1))),
+    Field("fall", Scalar(IntRange(1, 2**31 - 1))),
+    Field("user", Words(names=("user", "group"), checks=(Text, Text))),
+    Field("init_fail", Flag()),
+)
+
+SYNC_GROUP_FIELDS: tuple[Field, ...] = (
+    Field("group", WordList(Text), required=True),
+    *(Field(name, _command()) for name in NOTIFY_KEYWORDS),
+    Field("smtp_alert", Flag(bool_arg=True)),
+    Field("track_interface", track_list(-253, 253, ("reverse",))),
+    Field("track_script", track_list(-253, 253, ("reverse", "noreverse"))),
+    Field("sync_group_tracking_weight", Flag()),
+)
+
+
+@dataclass(frozen=True)
+class TopBlock:
+    """A top-level block keyword and where its content goes in the dict form."""
+
+    keyword: str
+    key: str
+    fields: tuple[Field, ...]
+    named: bool
+
+
+TOP_BLOCKS: dict[str, TopBlock] = {b.keyword: b for b in (
+    TopBlock("global_defs", "global_defs", GLOBAL_FIELDS, named=False),
+    TopBlock("vrrp_instance", "vrrp_instances", INSTANCE_FIELDS, named=True),
+    TopBlock("vrrp_script", "vrrp_scripts", SCRIPT_FIELDS, named=True),
+    TopBlock("vrrp_sync_group", "vrrp_sync_groups", SYNC_GROUP_FIELDS, named=True),
+)}
+
+#: Top-level blocks keepalived knows and vrrpd deliberately does not implement.
+OUT_OF_SCOPE_BLOCKS = frozenset({
+    "virtual_server", "virtual_server_group", "real_server", "SSL", "bfd_instance",
+    "static_ipaddress", "static_routes", "static_rules", "garp_group", "track_group",
+    "vrrp_track_file", "track_file", "vrrp_track_process", "track_process",
+    "linkbeat_interfaces", "interface_up_down_delays", "net_namespace", "net_namespace_ipvs",
+    "instance", "use_pid_dir", "child_wait_time", "linkbeat_use_polling",
+})
+
+#: Prefixes of global_defs keywords that belong to keepalived's other subsystems.
+OUT_OF_SCOPE_GLOBAL_PREFIXES = ("lvs_", "checker_", "bfd_", "enable_snmp", "snmp_", "enable_traps",
+                                "enable_dbus", "dbus_", "nftables", "vrrp_iptables", "vrrp_ipsets")
+
+GLOBAL_DEFS_SCHEMA = block_schema(GLOBAL_FIELDS)
+AUTH_SCHEMA = block_schema(AUTH_FIELDS)
+INSTANCE_SCHEMA = block_schema(INSTANCE_FIELDS)
+SCRIPT_SCHEMA = block_schema(SCRIPT_FIELDS)
+SYNC_GROUP_SCHEMA = block_schema(SYNC_GROUP_FIELDS)
+CONFIG_SCHEMA = Schema({
+    Optional("global_defs"): GLOBAL_DEFS_SCHEMA,
+    Optional("vrrp_instances"): {Text: INSTANCE_SCHEMA},
+    Optional("vrrp_scripts"): {Text: SCRIPT_SCHEMA},
+    Optional("vrrp_sync_groups"): {Text: SYNC_GROUP_SCHEMA},
+})
+
+
+# --------------------------------------------------------------------------
+# validate()
+
+@dataclass(frozen=True)
+class Problem:
+    """One schema violation: the dict-form path and a message naming path and value."""
+
+    path: tuple[Any, ...]
+    message: str
+
+
+class ValidationError(ValueError):
+    """``validate()`` failure; ``problems`` has one entry per bad option."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(p.message for p in problems))
+
+
+def dotted(path: tuple[Any, ...]) -> str:
+    """``('vrrp_instances', 'VI_1', 'virtual_ipaddress', 0)`` -> ``vrrp_instances.VI_1.virtual_ipaddress[0]``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _lookup(data: Any, path: tuple[Any, ...]) -> tuple[bool, Any]:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return False, None
+    return True, data
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return repr(value)
+    if isinstance(value, str) and (not value or any(c.isspace() for c in value)):
+        return repr(value)
+    return str(value)
+
+
+_FRIENDLY = {"extra keys not allowed": "unknown option",
+             "required key not provided": "required option missing"}
+
+
+def explain(error: Invalid, data: Any) -> Problem:
+    """Turn one voluptuous error into a Problem naming the option path and the value."""
+    path = tuple(error.path)
+    message = _FRIENDLY.get(error.msg, error.msg)
+    found, value = _lookup(data, path)
+    text = f"{dotted(path) or '<top>'}: {message}"
+    if found and error.msg not in _FRIENDLY:
+        text += f" (got {_show(value)})"
+    return Problem(path, text)
+
+
+def validate(data: dict[str, Any], schema: Schema = CONFIG_SCHEMA) -> dict[str, Any]:
+    """Check and coerce a dict-form configuration; raise ``ValidationError`` naming each bad option.
+
+    >>> validate({"vrrp_instances": {"VI_1": {"virtual_router_id": "51", "priority": "300"}}})
+    Traceback (most recent call last):
+    ...
+    vrrpd.config.schema.ValidationError: vrrp_instances.VI_1.priority: value must be at most 255 (got 300)
+    """
+    try:
+        return schema(data)
+    except MultipleInvalid as exc:
+        raise ValidationError([explain(e, data) for e in exc.errors]) from None
+    except Invalid as exc:
+        raise ValidationError([explain(exc, data)]) from None

@@ -1,0 +1,351 @@
+"""The VRRP state machine of one virtual router, with no I/O and no clock.
+
+Like h11, the machine is driven by events that carry the current time
+(``start``, ``receive``, ``on_timer``, ``shutdown``, ``set_fault``,
+``set_priority``) and answers with a list of actions for the caller to carry
+out, in order (send this advert, add the VIPs, announce, notify).  The daemon
+and the simulated link in the tests drive the very same object, so every
+takeover instant proven in simulation is the one the daemon schedules.
+
+Behaviour follows RFC 5798/9568 §6 with keepalived's choices where they
+differ (reference §3.3 and §6): INIT always passes through BACKUP with a
+BACKUP notification except for an address owner that wants MASTER; a master
+answers a lower-priority advert at once; FAULT sends priority 0 when leaving
+MASTER; actions on becoming MASTER are advert, VIPs, announce, then notify.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv6Address
+
+from .packet import Advert
+from .timers import OWNER_PRIORITY, master_down_interval, skew_time
+
+IPAddress = IPv4Address | IPv6Address
+
+
+class State(enum.IntEnum):
+    """States, numbered as keepalived's JSON dump numbers them."""
+
+    INIT = 0
+    BACKUP = 1
+    MASTER = 2
+    FAULT = 3
+    DELETED = 97
+    STOP = 98
+
+
+@dataclass(frozen=True)
+class Params:
+    """What the machine needs from an instance's configuration (already completed)."""
+
+    vrid: int
+    version: int
+    priority: int
+    interval_cs: int
+    address: IPAddress
+    vips: tuple[IPAddress, ...] = ()
+    wants_master: bool = False
+    preempt: bool = True
+    preempt_delay: float = 0.0
+    auth_type: int = 0
+    auth_data: bytes = b""
+    lower_prio_no_advert: bool = False
+    higher_prio_send_advert: bool = False
+    down_timer_adverts: int = 3
+    garp_master_delay: float = 5.0
+    garp_master_repeat: int = 5
+    garp_master_refresh: float = 0.0
+    garp_master_refresh_repeat: int = 1
+    garp_lower_prio_repeat: int | None = None
+
+
+# ---- actions -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendAdvert:
+    """Send this advert to the instance's group or peers."""
+
+    advert: Advert
+
+
+@dataclass(frozen=True)
+class AddVips:
+    """Configure the VIPs, excluded VIPs and virtual routes."""
+
+
+@dataclass(frozen=True)
+class RemoveVips:
+    """Remove the VIPs, excluded VIPs and virtual routes."""
+
+
+@dataclass(frozen=True)
+class Announce:
+    """Send ``count`` gratuitous ARPs / unsolicited NAs for every VIP."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The state changed: run notify scripts, FIFO, mail."""
+
+    old: State
+    new: State
+    priority: int
+
+
+@dataclass(frozen=True)
+class Log:
+    """Something an operator wants to read in the log."""
+
+    level: str
+    message: str
+
+
+Action = SendAdvert | AddVips | RemoveVips | Announce | Transition | Log
+
+
+@dataclass
+class Counters:
+    """Per-instance counters, named like keepalived's stats keys."""
+
+    advert_rcvd: int = 0
+    advert_sent: int = 0
+    become_master: int = 0
+    release_master: int = 0
+    pri_zero_rcvd: int = 0
+    pri_zero_sent: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+
+
+class Machine:
+    """One VRRP instance's protocol state.  Times are monotonic seconds (floats)."""
+
+    def __init__(self, params: Params) -> None:
+        self.params = params
+        self.state = State.INIT
+        self.effective_priority = params.priority
+        self.master_adver_int_cs = params.interval_cs
+        self.master_address: IPAddress | None = None
+        self.master_priority: int | None = None
+        self.last_transition: float | None = None
+        self.counters = Counters()
+        self._down_at: float | None = None
+        self._advert_at: float | None = None
+        self._garp_at: float | None = None
+        self._refresh_at: float | None = None
+        self._preempt_at: float | None = None
+
+    # ---- derived values ---------------------------------------------------------------------
+
+    @property
+    def skew_time(self) -> float:
+        """Skew_Time from the effective priority (an owner counts as 255)."""
+        return skew_time(self.params.version, self._timer_priority(), self.master_adver_int_cs)
+
+    @property
+    def master_down_interval(self) -> float:
+        """Master_Down_Interval for the current Master_Adver_Interval."""
+        p = self.params
+        return master_down_interval(p.version, self._timer_priority(), self.master_adver_int_cs, p.down_timer_adverts)
+
+    def next_deadline(self) -> float | None:
+        """The earliest instant at which ``on_timer`` has work to do."""
+        times = [t for t in (self._down_at, self._advert_at, self._garp_at, self._refresh_at) if t is not None]
+        return min(times) if times else None
+
+    def _timer_priority(self) -> int:
+        return OWNER_PRIORITY if self.params.priority == OWNER_PRIORITY else self.effective_priority
+
+    def _advert(self, priority: int) -> Advert:
+        p = self.params
+        return Advert(version=p.version, vrid=p.vrid, priority=priority, interval_cs=p.interval_cs,
+                      addresses=p.vips, auth_type=p.auth_type, auth_data=p.auth_data)
+
+    def _send(self, priority: int | None = None) -> SendAdvert:
+        prio = self.effective_priority if priority is None else priority
+        self.counters.advert_sent += 1
+        if prio == 0:
+            self.counters.pri_zero_sent += 1
+        return SendAdvert(self._advert(prio))
+
+    def _enter(self, now: float, new: State) -> Transition:
+        old, self.state = self.state, new
+        self.last_transition = now
+        return Transition(old, new, self.effective_priority)
+
+    def _arm_down(self, now: float, after: float | None = None) -> None:
+        self._down_at = now + (self.master_down_interval if after is None else after)
+
+    def _clear_timers(self) -> None:
+        self._down_at = self._advert_at = self._garp_at = self._refresh_at = self._preempt_at = None
+
+    # ---- events -----------------------------------------------------------------------------
+
+    def start(self, now: float) -> list[Action]:
+        """Leave INIT: an owner that wants MASTER takes over at once, everyone else waits in BACKUP."""
+        if self.state is not State.INIT:
+            return []
+        if self.params.wants_master and self.params.priority == OWNER_PRIORITY:
+            return self._become_master(now)
+        return self._become_backup(now, log="Entering BACKUP STATE (init)")
+
+    def receive(self, now: float, advert: Advert, src: IPAddress) -> list[Action]:
+        """An advert for our VRID that already passed the codec's and instance's checks."""
+        if self.state in (State.INIT, State.FAULT, State.STOP, State.DELETED):
+            return []
+        self.counters.advert_rcvd += 1
+        if advert.priority == 0:
+            self.counters.pri_zero_rcvd += 1
+        if src == self.params.address:
+            return [Log("warning", f"received an advert from our own address {src}, ignoring")]
+        if self.state is State.BACKUP:
+            return self._backup_receive(now, advert, src)
+        return self._master_receive(now, advert, src)
+
+    def _backup_receive(self, now: float, advert: Advert, src: IPAddress) -> list[Action]:
+        p = self.params
+        if advert.priority == 0:
+            self.master_address, self.master_priority = src, 0
+            self._arm_down(now, self.skew_time)
+            return []
+        if advert.priority >= self.effective_priority or not p.preempt:
+            self._preempt_at = None
+        elif p.preempt_delay > 0 and (self._preempt_at is None or now < self._preempt_at):
+            # preempt_delay counts from the first lower-priority advert, so it never
+            # delays a cold start (no master at all) but does hold a live master.
+            if self._preempt_at is None:
+                self._preempt_at = now + p.preempt_delay
+        else:
+            return [Log("info", f"received lower priority ({advert.priority}) advert from {src} - discarding")]
+        if p.version == 3:
+            self.master_adver_int_cs = advert.interval_cs
+        self.master_address, self.master_priority = src, advert.priority
+        self._arm_down(now)
+        return []
+
+    def _master_receive(self, now: float, advert: Advert, src: IPAddress) -> list[Action]:
+        p = self.params
+        if advert.priority == 0:
+            self._advert_at = now + p.interval_cs / 100
+            return [self._send()]
+        higher = advert.priority > self.effective_priority or (
+            advert.priority == self.effective_priority and int(src) > int(p.address))
+        if not higher:
+            actions: list[Action] = [Log("info", f"received lower priority ({advert.priority}) advert from {src}"
+                                              " - forcing new election")]
+            if not p.lower_prio_no_advert:
+                self._advert_at = now + p.interval_cs / 100
+                actions.append(self._send())
+            repeat = p.garp_master_repeat if p.garp_lower_prio_repeat is None else p.garp_lower_prio_repeat
+            if repeat:
+                actions.append(Announce(repeat))
+            return actions
+        actions = []
+        if p.higher_prio_send_advert:
+            actions.append(self._send())
+        if p.version == 3:
+            self.master_adver_int_cs = advert.interval_cs
+        self.master_address, self.master_priority = src, advert.priority
+        self.counters.release_master += 1
+        self._clear_timers()
+        self._arm_down(now)
+        actions += [RemoveVips(), self._enter(now, State.BACKUP)]
+        return actions
+
+    def on_timer(self, now: float) -> list[Action]:
+        """Run every timer that is due at ``now``."""
+        actions: list[Action] = []
+        if self.state is State.BACKUP and self._down_at is not None and now >= self._down_at:
+            return self._become_master(now)
+        if self.state is not State.MASTER:
+            return actions
+        p = self.params
+        if self._advert_at is not None and now >= self._advert_at:
+            actions.append(self._send())
+            self._advert_at = now + p.interval_cs / 100
+        if self._garp_at is not None and now >= self._garp_at:
+            self._garp_at = None
+            actions.append(Announce(p.garp_master_repeat))
+        if self._refresh_at is not None and now >= self._refresh_at:
+            self._refresh_at = now + p.garp_master_refresh
+            actions.append(Announce(p.garp_master_refresh_repeat))
+        return actions
+
+    def shutdown(self, now: float) -> list[Action]:
+        """Stop: a master sends priority 0 so a backup takes over after Skew_Time only."""
+        actions: list[Action] = []
+        if self.state is State.MASTER:
+            actions += [self._send(0), RemoveVips()]
+            self.counters.release_master += 1
+        if self.state is not State.STOP:
+            self._clear_timers()
+            actions.append(self._enter(now, State.STOP))
+        return actions
+
+    def set_fault(self, now: float, faulted: bool) -> list[Action]:
+        """An interface or tracker fault appeared (True) or every fault cleared (False)."""
+        if faulted:
+            if self.state in (State.FAULT, State.STOP, State.DELETED):
+                return []
+            actions: list[Action] = []
+            if self.state is State.MASTER:
+                actions += [self._send(0), RemoveVips()]
+                self.counters.release_master += 1
+            self._clear_timers()
+            actions.append(self._enter(now, State.FAULT))
+            return actions
+        if self.state is not State.FAULT:
+            return []
+        self.master_adver_int_cs = self.params.interval_cs
+        if self.params.wants_master and self.params.priority == OWNER_PRIORITY:
+            return self._become_master(now)
+        return self._become_backup(now)
+
+    def set_priority(self, now: float, priority: int) -> list[Action]:
+        """Tracker weights moved the effective priority; an owner's 255 never moves."""
+        if self.params.priority == OWNER_PRIORITY:
+            return []
+        priority = max(1, min(254, priority))
+        if priority == self.effective_priority:
+            return []
+        old, self.effective_priority = self.effective_priority, priority
+        actions: list[Action] = [Log("info", f"effective priority changed from {old} to {priority}")]
+        if self.state is State.MASTER:
+            # Carry the new priority now rather than an interval later, so a backup
+            # that now outranks us sees it at once and starts its own Master_Down.
+            self._advert_at = now + self.params.interval_cs / 100
+            actions.append(self._send())
+        return actions
+
+    # ---- transitions ------------------------------------------------------------------------
+
+    def _become_backup(self, now: float, log: str | None = None) -> list[Action]:
+        self._clear_timers()
+        self.master_adver_int_cs = self.params.interval_cs
+        self._arm_down(now)
+        actions: list[Action] = [self._enter(now, State.BACKUP)]
+        if log:
+            actions.insert(0, Log("info", log))
+        return actions
+
+    def _become_master(self, now: float) -> list[Action]:
+        p = self.params
+        self._clear_timers()
+        self.master_adver_int_cs = p.interval_cs
+        self.master_address, self.master_priority = p.address, self.effective_priority
+        self.counters.become_master += 1
+        self._advert_at = now + p.interval_cs / 100
+        if p.garp_master_delay > 0 and p.garp_master_repeat > 0:
+            self._garp_at = now + p.garp_master_delay
+        if p.garp_master_refresh > 0:
+            self._refresh_at = now + p.garp_master_refresh
+        actions: list[Action] = [self._send(), AddVips()]
+        if p.garp_master_repeat > 0:
+            actions.append(Announce(p.garp_master_repeat))
+        actions.append(self._enter(now, State.MASTER))
+        return actions

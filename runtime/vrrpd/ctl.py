@@ -1,0 +1,64 @@
+"""``vrrpctl``: ask a running vrrpd what it is doing, or tell it to reload."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .control import DEFAULT_SOCKET, request
+
+
+def _table(status: dict[str, Any]) -> str:
+    columns = ("INSTANCE", "STATE", "WANTED", "PRIO", "EFF", "VRID", "IFACE", "VER", "MASTER", "VIPS", "SINCE")
+    rows = [columns]
+    for name, inst in sorted(status["instances"].items()):
+        since = inst.get("last_transition")
+        master = inst.get("master_address") or "-"
+        if inst.get("master_priority") is not None and inst["state"] != "MASTER":
+            master += f" ({inst['master_priority']})"
+        rows.append((
+            name, inst["state"], inst["wanted_state"], str(inst["priority"]), str(inst["effective_priority"]),
+            str(inst["virtual_router_id"]), inst["interface"], str(inst["version"]), master,
+            ",".join(inst["vips"]) or "-",
+            datetime.datetime.fromtimestamp(since).strftime("%Y-%m-%d %H:%M:%S") if since else "-",
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    daemon = status["daemon"]
+    header = f"vrrpd {daemon['version']} pid {daemon['pid']} config {daemon['config_file']}"
+    return "\n".join([header, *lines]) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="vrrpctl", description="Query or reload a running vrrpd.")
+    parser.add_argument("-s", "--socket", default=DEFAULT_SOCKET, help=f"control socket (default {DEFAULT_SOCKET})")
+    sub = parser.add_subparsers(dest="command", required=True)
+    status = sub.add_parser("status", help="show every instance's state")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    sub.add_parser("reload", help="re-read the configuration (like SIGHUP); refused if it has errors")
+    args = parser.parse_args(argv)
+    try:
+        answer = request(args.socket, args.command)
+    except OSError as exc:
+        print(f"vrrpctl: cannot reach vrrpd at {args.socket}: {exc}", file=sys.stderr)
+        return 1
+    if not answer.get("ok"):
+        print(f"vrrpctl: {answer.get('error', 'request failed')}", file=sys.stderr)
+        return 1
+    if args.command == "status":
+        answer.pop("ok")
+        sys.stdout.write(json.dumps(answer, indent=2) + "\n" if args.json else _table(answer))
+        return 0
+    if not answer.get("reloaded"):
+        print(f"vrrpctl: reload refused: {answer.get('error')}", file=sys.stderr)
+        return 1
+    print("reloaded")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,598 @@
+"""The daemon: an asyncio loop that drives one ``fsm.Machine`` per vrrp_instance.
+
+Everything the protocol decides lives in ``vrrpd.core``; this module only
+moves packets and time into the machines and carries their actions out.
+Adverts are sent synchronously from the loop (they are the one thing that
+must never wait); VIP changes, announcements and notifications go through a
+per-instance queue worked by one task, so they keep keepalived's order
+(advert, VIPs, GARP, then notify) without ever holding the advert path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import time
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv6Address, ip_address
+from typing import Any
+
+from . import __version__
+from .actions.fifo import NotifyFifo
+from .actions.mail import build_instance_alert, send_alert
+from .actions.notify import ScriptRunner, generic_args
+from .config import load
+from .config.model import Config, Instance
+from .control import ControlServer
+from .core import packet
+from .core.fsm import (AddVips, Announce, Log, Machine, Params, RemoveVips, SendAdvert, State,
+                       Transition)
+from .io.addresses import AddressManager, Route
+from .io.announce import Announcer
+from .io.links import AddrEvent, LinkEvent, LinkMonitor, Overrun
+from .io.sockets import Received, VrrpSocket
+from .track.scripts import ScriptTracker
+
+log = logging.getLogger("vrrpd")
+
+IPAddress = IPv4Address | IPv6Address
+PASS_AUTH = 1
+
+
+class ConfigRejected(Exception):
+    """The configuration cannot run; the message lists every FILE:LINE problem."""
+
+
+def endpoint_key(inst: Instance) -> tuple[Any, ...]:
+    """What keepalived matches instances on across a reload, and what shares a socket."""
+    unicast = bool(inst.unicast_peers)
+    return (inst.interface, inst.family, None if unicast else str(inst.mcast_group), unicast,
+            str(inst.unicast_src_ip or inst.mcast_src_ip or ""))
+
+
+def instance_key(inst: Instance) -> tuple[Any, ...]:
+    return (inst.virtual_router_id, *endpoint_key(inst))
+
+
+class Endpoint:
+    """One raw socket shared by the instances on an (interface, family, group)."""
+
+    def __init__(self, daemon: Daemon, inst: Instance) -> None:
+        self.daemon = daemon
+        self.key = endpoint_key(inst)
+        self.unicast = bool(inst.unicast_peers)
+        family = socket.AF_INET6 if inst.family == "inet6" else socket.AF_INET
+        src = inst.unicast_src_ip or inst.mcast_src_ip
+        self.sock = VrrpSocket(family, inst.interface, group=None if self.unicast else inst.mcast_group,
+                               src=src, unicast=self.unicast)
+        self.instances: dict[int, InstanceRuntime] = {}
+        self.sock.attach(asyncio.get_running_loop(), self.on_packet)
+
+    def on_packet(self, rcv: Received) -> None:
+        payload = rcv.payload
+        inst = self.instances.get(payload[1]) if len(payload) >= 2 else None
+        try:
+            if inst is None:
+                raise packet.PacketError(packet.Reason.VRID, f"VRID {payload[1] if len(payload) >= 2 else '?'}")
+            inst.receive(rcv)
+        except packet.PacketError as exc:
+            self.daemon.count_reject(inst, exc, rcv)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@dataclass
+class Tracking:
+    """Faults and priority offsets an instance currently has from its trackers."""
+
+    faults: set[str] = field(default_factory=set)
+    offsets: dict[str, int] = field(default_factory=dict)
+
+
+class InstanceRuntime:
+    """One configured instance bound to its machine, socket and side-effect queue."""
+
+    def __init__(self, daemon: Daemon, cfg: Instance, endpoint: Endpoint) -> None:
+        self.daemon = daemon
+        self.cfg = cfg
+        self.endpoint = endpoint
+        self.loop = asyncio.get_running_loop()
+        src = endpoint.sock.source_address()
+        self.source = src
+        self.machine = Machine(self.params(cfg, src))
+        self.tracking = Tracking()
+        self.jobs: asyncio.Queue[Any] = asyncio.Queue()
+        self.worker = asyncio.create_task(self._work(), name=f"vrrp-{cfg.name}")
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self.last_transition_wall: float | None = None
+        self._mismatch_logged: IPAddress | None = None
+
+    # ---- configuration -> machine ---------------------------------------------------------------
+
+    @staticmethod
+    def params(cfg: Instance, src: IPAddress | None) -> Params:
+        auth_type, auth_data = 0, b""
+        if cfg.auth is not None and cfg.version == 2 and cfg.auth.type == "PASS":
+            auth_type, auth_data = PASS_AUTH, packet.pass_auth_data(cfg.auth.password)
+        return Params(
+            vrid=cfg.virtual_router_id, version=cfg.version, priority=cfg.priority,
+            interval_cs=round(cfg.advert_int * 100),
+            address=src if src is not None else ip_address("::" if cfg.family == "inet6" else "0.0.0.0"),
+            vips=tuple(v.address.ip for v in cfg.vips), wants_master=cfg.state == "MASTER",
+            preempt=cfg.preempt, preempt_delay=cfg.preempt_delay, auth_type=auth_type, auth_data=auth_data,
+            lower_prio_no_advert=cfg.lower_prio_no_advert, higher_prio_send_advert=cfg.higher_prio_send_advert,
+            down_timer_adverts=cfg.down_timer_adverts, garp_master_delay=cfg.garp_master_delay,
+            garp_master_repeat=cfg.garp_master_repeat, garp_master_refresh=cfg.garp_master_refresh,
+            garp_master_refresh_repeat=cfg.garp_master_refresh_repeat)
+
+    @property
+    def name(self) -> str:
+        return self.cfg.name
+
+    # ---- events in --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        now = self.loop.time()
+        if self.source is None:
+            log.warning("(%s) no usable source address on %s: entering FAULT", self.name, self.cfg.interface)
+            self.tracking.faults.add(f"no address on {self.cfg.interface}")
+            self.apply(self.machine.set_fault(now, True))
+        else:
+            self.apply(self.machine.start(now))
+
+    def receive(self, rcv: Received) -> None:
+        cfg = self.cfg
+        if self.endpoint.unicast:
+            if rcv.src not in cfg.unicast_peers:
+                raise packet.PacketError(packet.Reason.ADDR_COUNT, f"unicast advert from {rcv.src}, not a peer")
+        elif not rcv.dst.is_multicast:
+            raise packet.PacketError(packet.Reason.ADDR_COUNT, "expected multicast advert but received unicast")
+        advert = packet.decode(rcv.payload, src=rcv.src, dst=rcv.dst, ttl=None if self.endpoint.unicast else rcv.ttl,
+                               verify_v3_ipv4_checksum=not cfg.v3_checksum_as_v2)
+        p = self.machine.params
+        packet.check_for_instance(advert, version=p.version, interval_cs=p.interval_cs,
+                                  auth_type=p.auth_type, auth_data=p.auth_data)
+        if advert.priority and set(advert.addresses) != set(p.vips):
+            # keepalived >= 2.3.3 counts and accepts (dropping caused split brains).
+            self.machine.counters.rejected["addr_list_err"] = self.machine.counters.rejected.get("addr_list_err", 0) + 1
+            if self._mismatch_logged != rcv.src:
+                self._mismatch_logged = rcv.src
+                log.warning("(%s) advert from %s carries VIPs %s, ours are %s", self.name, rcv.src,
+                            ", ".join(map(str, advert.addresses)), ", ".join(map(str, p.vips)))
+        self.apply(self.machine.receive(self.loop.time(), advert, rcv.src))
+
+    def _on_timer(self) -> None:
+        when, self._timer, self._timer_at = self._timer_at, None, None
+        now = max(self.loop.time(), when or 0.0)
+        self.apply(self.machine.on_timer(now))
+
+    # ---- actions out ------------------------------------------------------------------------
+
+    def apply(self, actions: list[Any]) -> None:
+        for action in actions:
+            if isinstance(action, SendAdvert):
+                self.send(action.advert)
+            elif isinstance(action, Log):
+                log.log(logging.WARNING if action.level == "warning" else logging.INFO, "(%s) %s", self.name,
+                        action.message)
+            else:
+                if isinstance(action, Transition):
+                    self.last_transition_wall = time.time()
+                    log.info("(%s) Entering %s STATE", self.name, action.new.name)
+                self.jobs.put_nowait(action)
+        self._reschedule()
+
+    def _reschedule(self) -> None:
+        deadline = self.machine.next_deadline()
+        if deadline == self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer, self._timer_at = None, deadline
+        if deadline is not None:
+            self._timer = self.loop.call_at(deadline, self._on_timer)
+
+    def send(self, advert: packet.Advert) -> None:
+        cfg = self.cfg
+        destinations = cfg.unicast_peers if self.endpoint.unicast else (cfg.mcast_group,)
+        src = self.source or self.machine.params.address
+        for dst in destinations:
+            try:
+                payload = packet.encode(advert, src=src, dst=dst, v3_checksum_pseudo=not cfg.v3_checksum_as_v2)
+                self.endpoint.sock.send(payload, dst, src=src)
+            except (OSError, ValueError) as exc:
+                log.warning("(%s) cannot send advert to %s: %s", self.name, dst, exc)
+
+    async def _work(self) -> None:
+        while True:
+            action = await self.jobs.get()
+            try:
+                if isinstance(action, AddVips):
+                    await self.daemon.set_addresses(self.cfg, present=True)
+                elif isinstance(action, RemoveVips):
+                    await self.daemon.set_addresses(self.cfg, present=False)
+                elif isinstance(action, Announce):
+                    await self.daemon.announce(self.cfg, action.count)
+                elif isinstance(action, Transition):
+                    await self.daemon.notify(self, action)
+            except Exception:
+                log.exception("(%s) %s failed", self.name, type(action).__name__)
+            finally:
+                self.jobs.task_done()
+
+    async def drain(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self.jobs.join(), timeout)
+        except asyncio.TimeoutError:
+            log.warning("(%s) pending actions not finished after %.1f s", self.name, timeout)
+
+    async def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self.worker.cancel()
+        try:
+            await self.worker
+        except asyncio.CancelledError:
+            pass
+
+    # ---- tracking ----------------------------------------------------------------------------
+
+    def update_tracking(self) -> None:
+        now = self.loop.time()
+        priority = self.cfg.priority + sum(self.tracking.offsets.values())
+        self.apply(self.machine.set_priority(now, priority))
+        self.apply(self.machine.set_fault(now, bool(self.tracking.faults)))
+
+    # ---- status -------------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        m, cfg = self.machine, self.cfg
+        c = m.counters
+        return {
+            "name": cfg.name, "state": m.state.name, "wanted_state": cfg.state,
+            "priority": cfg.priority, "effective_priority": m.effective_priority,
+            "virtual_router_id": cfg.virtual_router_id, "interface": cfg.interface, "version": cfg.version,
+            "family": cfg.family, "advert_int": cfg.advert_int, "source": str(self.source) if self.source else None,
+            "vips": [str(v.address) for v in cfg.vips], "excluded_vips": [str(v.address) for v in cfg.evips],
+            "master_address": str(m.master_address) if m.master_address is not None else None,
+            "master_priority": m.master_priority, "last_transition": self.last_transition_wall,
+            "faults": sorted(self.tracking.faults),
+            "counters": {
+                "advert_rcvd": c.advert_rcvd, "advert_sent": c.advert_sent, "become_master": c.become_master,
+                "release_master": c.release_master, "pri_zero_rcvd": c.pri_zero_rcvd,
+                "pri_zero_sent": c.pri_zero_sent, "rejected": dict(sorted(c.rejected.items())),
+            },
+        }
+
+
+class Daemon:
+    """Owns the loop's resources: endpoints, instances, netlink, scripts, control socket."""
+
+    def __init__(self, config_path: str, *, control_socket: str, dont_release: bool = False,
+                 pid_file: str | None = None) -> None:
+        self.config_path = config_path
+        self.control_socket = control_socket
+        self.dont_release = dont_release
+        self.pid_file = pid_file
+        self.config: Config | None = None
+        self.endpoints: dict[tuple[Any, ...], Endpoint] = {}
+        self.instances: dict[str, InstanceRuntime] = {}
+        self.rejected: dict[str, int] = {}
+        self.addresses = AddressManager()
+        self.links = LinkMonitor(self.addresses.netlink)
+        self.runner = ScriptRunner()
+        self.fifo: NotifyFifo | None = None
+        self.trackers: dict[str, ScriptTracker] = {}
+        self.announcers: dict[str, Announcer] = {}
+        self.control = ControlServer(control_socket, {"status": self._cmd_status, "reload": self._cmd_reload})
+        self.started = time.time()
+        self._stopping = asyncio.Event()
+        self._reload_lock = asyncio.Lock()
+
+    # ---- life cycle ----------------------------------------------------------------------------
+
+    @staticmethod
+    def read_config(path: str) -> Config:
+        result = load(path)
+        for diagnostic in result.diagnostics:
+            log.log(logging.ERROR if diagnostic.severity == "error" else logging.WARNING, "%s", diagnostic)
+        if not result.ok or result.config is None:
+            raise ConfigRejected(f"{path}: configuration has errors, see above")
+        return result.config
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        config = self.read_config(self.config_path)
+        if self.pid_file:
+            with open(self.pid_file, "w", encoding="ascii") as handle:
+                handle.write(f"{os.getpid()}\n")
+        loop.add_reader(self.links.fileno(), self._on_link_events)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._stopping.set)
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        await self._apply_config(config, initial=True)
+        await self.control.start()  # answering means every instance is running
+        log.info("vrrpd %s started with %d instance(s)", __version__, len(self.instances))
+        await self._stopping.wait()
+        await self.shutdown()
+        return 0
+
+    async def shutdown(self) -> None:
+        log.info("stopping")
+        now = asyncio.get_running_loop().time()
+        for tracker in self.trackers.values():
+            tracker.stop()
+        for inst in self.instances.values():
+            inst.apply(inst.machine.shutdown(now))
+        for inst in self.instances.values():
+            await inst.drain(3.0)
+            await inst.close()
+        for endpoint in self.endpoints.values():
+            endpoint.close()
+        await self.runner.shutdown()
+        if self.fifo is not None:
+            self.fifo.close()
+        await self.control.close()
+        asyncio.get_running_loop().remove_reader(self.links.fileno())
+        self.links.close()
+        self.addresses.close()
+        if self.pid_file:
+            try:
+                os.unlink(self.pid_file)
+            except FileNotFoundError:
+                pass
+
+    async def reload(self) -> dict[str, Any]:
+        """Re-read the file; a configuration with errors is refused and nothing changes."""
+        async with self._reload_lock:
+            log.info("reloading %s", self.config_path)
+            try:
+                config = self.read_config(self.config_path)
+            except (ConfigRejected, OSError) as exc:
+                log.error("reload refused, keeping the running configuration: %s", exc)
+                return {"reloaded": False, "error": str(exc)}
+            for inst in self.instances.values():
+                if inst.machine.state is State.MASTER:
+                    inst.send(inst.machine._advert(inst.machine.effective_priority))
+            await self._apply_config(config, initial=False)
+            return {"reloaded": True}
+
+    async def _apply_config(self, config: Config, *, initial: bool) -> None:
+        old = {instance_key(rt.cfg): rt for rt in self.instances.values()}
+        new_runtimes: dict[str, InstanceRuntime] = {}
+        fifo = config.global_defs.vrrp_notify_fifo
+        if fifo is not None and (self.fifo is None or initial):
+            self.fifo = NotifyFifo(fifo.path, user=fifo.user, group=fifo.group)
+        self.config = config
+        for name, cfg in config.instances.items():
+            key = instance_key(cfg)
+            if key in old:
+                rt = old.pop(key)
+                await self._reconfigure(rt, cfg)
+                new_runtimes[name] = rt
+                continue
+            endpoint = self.endpoints.get(endpoint_key(cfg)) or self._open_endpoint(cfg)
+            rt = InstanceRuntime(self, cfg, endpoint)
+            endpoint.instances[cfg.virtual_router_id] = rt
+            new_runtimes[name] = rt
+            # keepalived removes configured VIPs found at start ("removing VIPs").
+            await self.set_addresses(cfg, present=False)
+        now = asyncio.get_running_loop().time()
+        for rt in old.values():          # instances gone from the configuration
+            rt.apply(rt.machine.set_fault(now, True))
+            await rt.drain(3.0)
+            await rt.close()
+            rt.endpoint.instances.pop(rt.cfg.virtual_router_id, None)
+        for key, endpoint in list(self.endpoints.items()):
+            if not endpoint.instances:
+                endpoint.close()
+                del self.endpoints[key]
+        self.instances = new_runtimes
+        self._start_trackers(config)
+        for rt in self.instances.values():
+            if rt.machine.state is State.INIT:
+                rt.start()
+            self._refresh_tracking(rt)
+
+    async def _reconfigure(self, rt: InstanceRuntime, cfg: Instance) -> None:
+        """Keep a matched instance's state; apply only the VIP difference."""
+        was_master = rt.machine.state is State.MASTER
+        old_cfg = rt.cfg
+        if was_master:
+            old_vips = {(str(v.address), v.dev or old_cfg.interface) for v in (*old_cfg.vips, *old_cfg.evips)}
+            new_vips = {(str(v.address), v.dev or cfg.interface) for v in (*cfg.vips, *cfg.evips)}
+            for v in (*old_cfg.vips, *old_cfg.evips):
+                if (str(v.address), v.dev or old_cfg.interface) not in new_vips:
+                    await self.addresses.delete(v.address, v.dev or old_cfg.interface)
+            added = [v for v in (*cfg.vips, *cfg.evips) if (str(v.address), v.dev or cfg.interface) not in old_vips]
+            for v in added:
+                await self._add_vip(v, cfg.interface)
+            await self._set_routes(old_cfg, present=False, only_missing_from=cfg)
+            await self._set_routes(cfg, present=True)
+        rt.cfg = cfg
+        rt.machine.params = rt.params(cfg, rt.source)
+        rt.update_tracking()
+
+    def _open_endpoint(self, cfg: Instance) -> Endpoint:
+        endpoint = Endpoint(self, cfg)
+        self.endpoints[endpoint.key] = endpoint
+        return endpoint
+
+    # ---- side effects --------------------------------------------------------------------------
+
+    async def _add_vip(self, vip: Any, interface: str) -> None:
+        await self.addresses.add(vip.address, vip.dev or interface, brd=str(vip.brd) if vip.brd else None,
+                                 scope=vip.scope, label=vip.label)
+
+    async def set_addresses(self, cfg: Instance, *, present: bool) -> None:
+        if not present and self.dont_release and self._stopping.is_set():
+            return
+        for vip in (*cfg.vips, *cfg.evips):
+            if present:
+                await self._add_vip(vip, cfg.interface)
+            else:
+                await self.addresses.delete(vip.address, vip.dev or cfg.interface)
+        await self._set_routes(cfg, present=present)
+
+    async def _set_routes(self, cfg: Instance, *, present: bool, only_missing_from: Instance | None = None) -> None:
+        keep = set(only_missing_from.virtual_routes) if only_missing_from is not None else set()
+        for vroute in cfg.virtual_routes:
+            if vroute in keep:
+                continue
+            route = Route(dst=vroute.to, via=vroute.via, dev=vroute.dev or cfg.interface, src=vroute.src,
+                          table=vroute.table, metric=vroute.metric, blackhole=vroute.type == "blackhole",
+                          family=socket.AF_INET6 if vroute.to.version == 6 else socket.AF_INET)
+            if present:
+                await self.addresses.add_route(route)
+            else:
+                await self.addresses.delete_route(route)
+
+    async def announce(self, cfg: Instance, count: int) -> None:
+        gdefs = self.config.global_defs if self.config else None
+        for round_ in range(count):
+            for vip in (*cfg.vips, *cfg.evips):
+                ifname = vip.dev or cfg.interface
+                try:
+                    announcer = self.announcers.get(ifname) or self.announcers.setdefault(ifname, Announcer(ifname))
+                    announcer.send(vip.address.ip)
+                except OSError as exc:
+                    log.warning("(%s) cannot announce %s on %s: %s", cfg.name, vip.address.ip, ifname, exc)
+            gap = (gdefs.vrrp_garp_interval if gdefs else 0) or 0
+            if gap and round_ + 1 < count:
+                await asyncio.sleep(gap)
+
+    async def notify(self, rt: InstanceRuntime, tr: Transition) -> None:
+        cfg = rt.cfg
+        state = tr.new.name
+        if tr.new is State.INIT:
+            return
+        specific = {State.MASTER: cfg.notify_master, State.BACKUP: cfg.notify_backup,
+                    State.FAULT: cfg.notify_fault, State.STOP: cfg.notify_stop}.get(tr.new)
+        wait = tr.new is State.STOP
+        for script, extra in ((specific, ()), (cfg.notify, generic_args("INSTANCE", cfg.name, state, tr.priority))):
+            if script is None:
+                continue
+            argv = (*script.argv, *extra)
+            if wait:
+                await self.runner.notify_and_wait(argv, user=script.user, group=script.group, timeout=1.0)
+            else:
+                self.runner.notify(argv, user=script.user, group=script.group)
+        if self.fifo is not None:
+            self.fifo.write_instance(cfg.name, state, tr.priority)
+        await self._mail(cfg, state)
+
+    async def _mail(self, cfg: Instance, state: str) -> None:
+        g = self.config.global_defs if self.config else None
+        if g is None or not cfg.smtp_alert or not g.notification_email or g.smtp_server is None:
+            return
+        message = build_instance_alert(g.router_id, g.notification_email_from, list(g.notification_email),
+                                       cfg.name, state, time.time())
+        await send_alert(g.smtp_server.host, g.smtp_server.port, g.smtp_helo_name, g.notification_email_from,
+                         list(g.notification_email), message, g.smtp_connect_timeout)
+
+    def count_reject(self, rt: InstanceRuntime | None, exc: packet.PacketError, rcv: Received) -> None:
+        counters = rt.machine.counters.rejected if rt is not None else self.rejected
+        counters[exc.reason.value] = counters.get(exc.reason.value, 0) + 1
+        log.debug("dropped advert from %s: %s (%s)", rcv.src, exc.reason.value, exc.detail)
+
+    # ---- tracking ------------------------------------------------------------------------------
+
+    def _start_trackers(self, config: Config) -> None:
+        for tracker in self.trackers.values():
+            tracker.stop()
+        self.trackers = {}
+        used = {t.name for rt in self.instances.values() for t in rt.cfg.track_scripts}
+        for name, script in config.scripts.items():
+            if name not in used:
+                continue
+            tracker = ScriptTracker(name, script.argv, interval=script.interval, timeout=script.timeout,
+                                    rise=script.rise, fall=script.fall, weight=script.weight, reverse=script.weight_reverse,
+                                    user=script.user, init_fail=script.init_fail, runner=self.runner,
+                                    on_change=lambda _t: self._refresh_all_tracking())
+            self.trackers[name] = tracker
+            tracker.start()
+
+    def _refresh_all_tracking(self) -> None:
+        for rt in self.instances.values():
+            self._refresh_tracking(rt)
+
+    def _refresh_tracking(self, rt: InstanceRuntime) -> None:
+        cfg = rt.cfg
+        faults: set[str] = {f for f in rt.tracking.faults if f.startswith("no address")}
+        offsets: dict[str, int] = {}
+        interfaces = [(cfg.interface, 0, False)] if not cfg.dont_track_primary else []
+        interfaces += [(t.name, t.weight, t.reverse) for t in cfg.track_interfaces]
+        for ifname, weight, reverse in interfaces:
+            try:
+                up = self.links.link_state(ifname)
+            except LookupError:
+                up = False
+            if weight == 0:
+                if not up:
+                    faults.add(f"interface {ifname} down")
+            else:
+                offsets[f"interface {ifname}"] = _weighted(up, weight, reverse)
+        for track in cfg.track_scripts:
+            tracker = self.trackers.get(track.name)
+            if tracker is None:
+                continue
+            weight = track.weight if track.weight is not None else tracker.weight
+            reverse = track.reverse if track.weight is not None else tracker.reverse
+            if tracker.ok is None:
+                continue
+            if weight == 0:
+                if not tracker.ok:
+                    faults.add(f"script {track.name} failed")
+            else:
+                offsets[f"script {track.name}"] = _weighted(tracker.ok, weight, reverse)
+        if faults != rt.tracking.faults or offsets != rt.tracking.offsets:
+            rt.tracking = Tracking(faults, offsets)
+            if rt.machine.state is not State.INIT:
+                rt.update_tracking()
+
+    def _on_link_events(self) -> None:
+        events = self.links.drain()
+        if any(isinstance(e, (LinkEvent, Overrun)) for e in events):
+            self._refresh_all_tracking()
+        for event in events:
+            if isinstance(event, AddrEvent) and event.kind == "del":
+                self._vip_removed(event)
+
+    def _vip_removed(self, event: AddrEvent) -> None:
+        """A VIP deleted behind our back on a MASTER is put back, unless no_track."""
+        for rt in self.instances.values():
+            if rt.machine.state is not State.MASTER:
+                continue
+            for vip in rt.cfg.vips:
+                if vip.address == event.address and not vip.no_track:
+                    log.warning("(%s) VIP %s removed externally, restoring", rt.name, vip.address)
+                    asyncio.ensure_future(self._add_vip(vip, rt.cfg.interface))
+
+    # ---- control ------------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "daemon": {"running": True, "version": __version__, "pid": os.getpid(), "config_file": self.config_path,
+                       "started": self.started, "rejected_unmatched": dict(self.rejected)},
+            "instances": {name: rt.status() for name, rt in self.instances.items()},
+        }
+
+    async def _cmd_status(self, _request: dict[str, Any]) -> dict[str, Any]:
+        return self.status()
+
+    async def _cmd_reload(self, _request: dict[str, Any]) -> dict[str, Any]:
+        return await self.reload()
+
+
+def _weighted(ok: bool, weight: int, reverse: bool) -> int:
+    """keepalived: a positive weight is added while OK, a negative one while failed; reverse swaps."""
+    if reverse:
+        ok = not ok
+    if weight > 0:
+        return weight if ok else 0
+    return 0 if ok else weight
