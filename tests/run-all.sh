@@ -4,7 +4,7 @@
 # which need root). The venv is .venv unless VENV says otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VENV="${VENV:-.venv}"
+VENV="$(realpath "${VENV:-.venv}")"
 PY="$VENV/bin/python"
 if [ "$(id -u)" != 0 ]; then
   echo "run-all.sh: the network tests need root (namespaces, raw sockets)" >&2
