@@ -22,10 +22,10 @@ from typing import Any
 
 from . import __version__
 from .actions.fifo import NotifyFifo
-from .actions.mail import build_instance_alert, send_alert
+from .actions.mail import build_group_alert, build_instance_alert, send_alert
 from .actions.notify import ScriptRunner, generic_args
 from .config import load
-from .config.model import Config, Instance
+from .config.model import Config, Instance, SyncGroup
 from .control import ControlServer
 from .core import packet
 from .core.fsm import (AddVips, Announce, Log, Machine, Params, RemoveVips, SendAdvert, State,
@@ -91,6 +91,18 @@ class Tracking:
 
     faults: set[str] = field(default_factory=set)
     offsets: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GroupNotify:
+    """Every member of a sync group reached ``state``: run the group's notifications.
+
+    Queued on the member that completed the group, behind its own Transition, so
+    group scripts run after the member's VIPs and scripts, as in keepalived.
+    """
+
+    group: SyncGroup
+    state: State
 
 
 class InstanceRuntime:
@@ -186,6 +198,9 @@ class InstanceRuntime:
                     log.info("(%s) Entering %s STATE", self.name, action.new.name)
                 self.jobs.put_nowait(action)
         self._reschedule()
+        for action in actions:
+            if isinstance(action, Transition):
+                self.daemon.sync_follow(self, action)
 
     def _reschedule(self) -> None:
         deadline = self.machine.next_deadline()
@@ -220,6 +235,8 @@ class InstanceRuntime:
                     await self.daemon.announce(self.cfg, action.count)
                 elif isinstance(action, Transition):
                     await self.daemon.notify(self, action)
+                elif isinstance(action, GroupNotify):
+                    await self.daemon.notify_group(action)
             except Exception:
                 log.exception("(%s) %s failed", self.name, type(action).__name__)
             finally:
@@ -288,6 +305,8 @@ class Daemon:
         self.runner = ScriptRunner()
         self.fifo: NotifyFifo | None = None
         self.trackers: dict[str, ScriptTracker] = {}
+        self._tracked_scripts: dict[str, Any] = {}
+        self._group_states: dict[str, State] = {}
         self.announcers: dict[str, Announcer] = {}
         self.control = ControlServer(control_socket, {"status": self._cmd_status, "reload": self._cmd_reload})
         self.started = time.time()
@@ -397,12 +416,12 @@ class Daemon:
         for rt in self.instances.values():
             if rt.machine.state is State.INIT:
                 rt.start()
-            self._refresh_tracking(rt)
+        self._refresh_all_tracking()
 
     async def _reconfigure(self, rt: InstanceRuntime, cfg: Instance) -> None:
         """Keep a matched instance's state; apply only the VIP difference."""
         was_master = rt.machine.state is State.MASTER
-        old_cfg = rt.cfg
+        old_cfg, rt.cfg = rt.cfg, cfg  # first: our own deletions below are not "external" removals
         if was_master:
             old_vips = {(str(v.address), v.dev or old_cfg.interface) for v in (*old_cfg.vips, *old_cfg.evips)}
             new_vips = {(str(v.address), v.dev or cfg.interface) for v in (*cfg.vips, *cfg.evips)}
@@ -414,7 +433,6 @@ class Daemon:
                 await self._add_vip(v, cfg.interface)
             await self._set_routes(old_cfg, present=False, only_missing_from=cfg)
             await self._set_routes(cfg, present=True)
-        rt.cfg = cfg
         rt.machine.params = rt.params(cfg, rt.source)
         rt.update_tracking()
 
@@ -503,30 +521,55 @@ class Daemon:
     # ---- tracking ------------------------------------------------------------------------------
 
     def _start_trackers(self, config: Config) -> None:
-        for tracker in self.trackers.values():
-            tracker.stop()
-        self.trackers = {}
+        """Run the vrrp_scripts some instance tracks; an unchanged script keeps its status across a reload."""
         used = {t.name for rt in self.instances.values() for t in rt.cfg.track_scripts}
-        for name, script in config.scripts.items():
-            if name not in used:
+        used |= {t.name for g in config.sync_groups.values() for t in g.track_scripts}
+        wanted = {name: script for name, script in config.scripts.items() if name in used}
+        for name, tracker in list(self.trackers.items()):
+            if self._tracked_scripts.get(name) != wanted.get(name):
+                tracker.stop()
+                del self.trackers[name]
+        for name, script in wanted.items():
+            if name in self.trackers:
                 continue
             tracker = ScriptTracker(name, script.argv, interval=script.interval, timeout=script.timeout,
                                     rise=script.rise, fall=script.fall, weight=script.weight, reverse=script.weight_reverse,
-                                    user=script.user, init_fail=script.init_fail, runner=self.runner,
-                                    on_change=lambda _t: self._refresh_all_tracking())
+                                    user=script.user, group=script.group, init_fail=script.init_fail,
+                                    runner=self.runner, on_change=lambda _t: self._refresh_all_tracking())
             self.trackers[name] = tracker
             tracker.start()
+        self._tracked_scripts = wanted
 
     def _refresh_all_tracking(self) -> None:
-        for rt in self.instances.values():
-            self._refresh_tracking(rt)
+        """Recompute every instance's faults and priority offsets; a sync group shares its members' faults."""
+        computed = {name: self._own_tracking(rt) for name, rt in self.instances.items()}
+        for group in (self.config.sync_groups.values() if self.config else ()):
+            faulted = [m for m in group.group if m in computed and computed[m][0]]
+            for member in group.group:
+                if faulted and member in computed and member not in faulted:
+                    computed[member][0].add(f"sync group {group.name}: {faulted[0]} in FAULT")
+        for name, (faults, offsets) in computed.items():
+            rt = self.instances[name]
+            if faults != rt.tracking.faults or offsets != rt.tracking.offsets:
+                rt.tracking = Tracking(faults, offsets)
+                if rt.machine.state is not State.INIT:
+                    rt.update_tracking()
 
-    def _refresh_tracking(self, rt: InstanceRuntime) -> None:
+    def _group_of(self, rt: InstanceRuntime) -> SyncGroup | None:
+        groups = self.config.sync_groups if self.config else {}
+        return groups.get(rt.cfg.sync_group) if rt.cfg.sync_group else None
+
+    def _own_tracking(self, rt: InstanceRuntime) -> tuple[set[str], dict[str, int]]:
+        """Faults and offsets from the instance's own trackers (and its group's, which only cause FAULT)."""
         cfg = rt.cfg
+        group = self._group_of(rt)
+        # keepalived ignores member weights in a sync group unless sync_group_tracking_weight is set
+        weights = group is None or group.sync_group_tracking_weight
         faults: set[str] = {f for f in rt.tracking.faults if f.startswith("no address")}
         offsets: dict[str, int] = {}
-        interfaces = [(cfg.interface, 0, False)] if not cfg.dont_track_primary else []
-        interfaces += [(t.name, t.weight, t.reverse) for t in cfg.track_interfaces]
+        interfaces = [(cfg.interface, 0, False)] if not cfg.dont_track_primary and cfg.interface else []
+        interfaces += [(t.name, t.weight if weights else 0, t.reverse) for t in cfg.track_interfaces]
+        interfaces += [(t.name, 0, False) for t in (group.track_interfaces if group else ())]
         for ifname, weight, reverse in interfaces:
             try:
                 up = self.links.link_state(ifname)
@@ -537,23 +580,62 @@ class Daemon:
                     faults.add(f"interface {ifname} down")
             else:
                 offsets[f"interface {ifname}"] = _weighted(up, weight, reverse)
-        for track in cfg.track_scripts:
+        scripts = [(t, weights) for t in cfg.track_scripts] + [(t, False) for t in (group.track_scripts if group else ())]
+        for track, use_weight in scripts:
             tracker = self.trackers.get(track.name)
-            if tracker is None:
+            if tracker is None or tracker.ok is None:
                 continue
             weight = track.weight if track.weight is not None else tracker.weight
-            reverse = track.reverse if track.weight is not None else tracker.reverse
-            if tracker.ok is None:
-                continue
-            if weight == 0:
+            reverse = track.reverse if track.reverse is not None else tracker.reverse
+            if weight == 0 or not use_weight:
                 if not tracker.ok:
                     faults.add(f"script {track.name} failed")
             else:
                 offsets[f"script {track.name}"] = _weighted(tracker.ok, weight, reverse)
-        if faults != rt.tracking.faults or offsets != rt.tracking.offsets:
-            rt.tracking = Tracking(faults, offsets)
-            if rt.machine.state is not State.INIT:
-                rt.update_tracking()
+        return faults, offsets
+
+    def sync_follow(self, rt: InstanceRuntime, tr: Transition) -> None:
+        """keepalived's sync groups: one member MASTER pulls the others up, one BACKUP pulls them down."""
+        group = self._group_of(rt)
+        if group is None:
+            return
+        now = asyncio.get_running_loop().time()
+        for name in group.group:
+            other = self.instances.get(name)
+            if other is None or other is rt:
+                continue
+            if tr.new is State.MASTER:
+                other.apply(other.machine.force_master(now))
+            elif tr.new is State.BACKUP and tr.old is State.MASTER:
+                other.apply(other.machine.force_backup(now))
+        states = {self.instances[n].machine.state for n in group.group if n in self.instances}
+        if len(states) == 1:
+            state = states.pop()
+            if state is not State.INIT and self._group_states.get(group.name) is not state:
+                self._group_states[group.name] = state
+                rt.jobs.put_nowait(GroupNotify(group, state))
+
+    async def notify_group(self, job: GroupNotify) -> None:
+        group, state = job.group, job.state.name
+        log.info("(%s) sync group entering %s STATE", group.name, state)
+        specific = {State.MASTER: group.notify_master, State.BACKUP: group.notify_backup,
+                    State.FAULT: group.notify_fault, State.STOP: group.notify_stop}.get(job.state)
+        for script, extra in ((specific, ()), (group.notify, generic_args("GROUP", group.name, state, 0))):
+            if script is None:
+                continue
+            argv = (*script.argv, *extra)
+            if job.state is State.STOP:
+                await self.runner.notify_and_wait(argv, user=script.user, group=script.group, timeout=1.0)
+            else:
+                self.runner.notify(argv, user=script.user, group=script.group)
+        if self.fifo is not None:
+            self.fifo.write_group(group.name, state)
+        g = self.config.global_defs if self.config else None
+        if g is not None and group.smtp_alert and g.notification_email and g.smtp_server is not None:
+            message = build_group_alert(g.router_id, g.notification_email_from, list(g.notification_email),
+                                        group.name, state, time.time())
+            await send_alert(g.smtp_server.host, g.smtp_server.port, g.smtp_helo_name, g.notification_email_from,
+                             list(g.notification_email), message, g.smtp_connect_timeout)
 
     def _on_link_events(self) -> None:
         events = self.links.drain()

@@ -450,3 +450,17 @@ def test_stepping_down_removes_vips_before_notifying() -> None:
     assert [type(a) for a in actions] == [RemoveVips, Transition]
     assert m.state is State.BACKUP
     assert m.next_deadline() == at(4.0 + 3.609375)
+
+
+def test_sync_group_followers() -> None:
+    """force_master / force_backup move a member with its group, and only from the right state."""
+    m = Machine(Params(vrid=1, version=3, priority=100, interval_cs=100, address=ip_address("198.51.100.10")))
+    m.start(0.0)
+    assert m.force_backup(1.0) == []
+    actions = m.force_master(1.0)
+    assert [type(a) for a in actions] == [SendAdvert, AddVips, Announce, Transition]
+    assert m.state is State.MASTER and m.force_master(1.5) == []
+    actions = m.force_backup(2.0)
+    assert [type(a) for a in actions] == [RemoveVips, Transition]
+    assert not any(isinstance(a, SendAdvert) for a in actions)
+    assert m.state is State.BACKUP and m.next_deadline() == at(2.0 + 3.609375)

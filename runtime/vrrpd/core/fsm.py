@@ -322,6 +322,21 @@ class Machine:
             actions.append(self._send())
         return actions
 
+    def force_master(self, now: float) -> list[Action]:
+        """A sync-group peer instance became MASTER: follow it (keepalived's sync master)."""
+        if self.state is not State.BACKUP:
+            return []
+        return self._become_master(now)
+
+    def force_backup(self, now: float) -> list[Action]:
+        """A sync-group peer instance fell back to BACKUP: follow it, without a priority-0 advert."""
+        if self.state is not State.MASTER:
+            return []
+        self.counters.release_master += 1
+        self._clear_timers()
+        self._arm_down(now)
+        return [RemoveVips(), self._enter(now, State.BACKUP)]
+
     # ---- transitions ------------------------------------------------------------------------
 
     def _become_backup(self, now: float, log: str | None = None) -> list[Action]:
