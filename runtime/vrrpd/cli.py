@@ -99,6 +99,9 @@ def _run_daemon(args: argparse.Namespace) -> int:
     except ConfigRejected as exc:
         logging.getLogger("vrrpd").error("%s", exc)
         return EXIT_CONFIG
+    except (OSError, LookupError) as exc:  # e.g. a configured interface that does not exist
+        logging.getLogger("vrrpd").error("cannot start: %s", exc)
+        return 1
 
 
 if __name__ == "__main__":

@@ -17,14 +17,16 @@ import signal
 import socket
 import time
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv6Address, ip_address
+from ipaddress import IPv4Address, IPv6Address, IPv6Interface, ip_address
 from typing import Any
 
 from . import __version__
-from .actions.fifo import NotifyFifo
-from .actions.mail import build_group_alert, build_instance_alert, send_alert
-from .actions.notify import ScriptRunner, generic_args
+from .actions.fifo import NotifyFifo, NotifyFifos
+from .actions.mail import build_group_alert, build_instance_alert, send_alert, should_alert
+from .actions.notify import STOP_TIMEOUT, ScriptCheck, ScriptRunner, generic_args
 from .config import load
+from .config.checks import iter_scripts
+from .config.model import NotifyScript
 from .config.model import Config, Instance, SyncGroup
 from .control import ControlServer
 from .core import packet
@@ -33,7 +35,7 @@ from .core.fsm import (AddVips, Announce, Log, Machine, Params, RemoveVips, Send
 from .io.addresses import AddressManager, Route
 from .io.announce import Announcer
 from .io.links import AddrEvent, LinkEvent, LinkMonitor, Overrun
-from .io.sockets import Received, VrrpSocket
+from .io.sockets import Received, VrrpSocket, link_local_ipv6, primary_ipv4
 from .track.scripts import ScriptTracker
 
 log = logging.getLogger("vrrpd")
@@ -46,10 +48,15 @@ class ConfigRejected(Exception):
     """The configuration cannot run; the message lists every FILE:LINE problem."""
 
 
+def vmac_address(inst: Instance) -> str:
+    """RFC 5798 §7.3 virtual MAC: 00:00:5e:00:01:VRID (IPv4), 00:00:5e:00:02:VRID (IPv6)."""
+    return f"00:00:5e:00:{'02' if inst.family == 'inet6' else '01'}:{inst.virtual_router_id:02x}"
+
+
 def endpoint_key(inst: Instance) -> tuple[Any, ...]:
     """What keepalived matches instances on across a reload, and what shares a socket."""
     unicast = bool(inst.unicast_peers)
-    return (inst.interface, inst.family, None if unicast else str(inst.mcast_group), unicast,
+    return (inst.use_vmac or inst.interface, inst.family, None if unicast else str(inst.mcast_group), unicast,
             str(inst.unicast_src_ip or inst.mcast_src_ip or ""))
 
 
@@ -66,8 +73,10 @@ class Endpoint:
         self.unicast = bool(inst.unicast_peers)
         family = socket.AF_INET6 if inst.family == "inet6" else socket.AF_INET
         src = inst.unicast_src_ip or inst.mcast_src_ip
-        self.sock = VrrpSocket(family, inst.interface, group=None if self.unicast else inst.mcast_group,
-                               src=src, unicast=self.unicast)
+        if inst.use_vmac and src is None and family == socket.AF_INET:
+            src = primary_ipv4(inst.interface)  # the VMAC has no address of its own: the parent's, as keepalived
+        self.sock = VrrpSocket(family, inst.use_vmac or inst.interface,
+                               group=None if self.unicast else inst.mcast_group, src=src, unicast=self.unicast)
         self.instances: dict[int, InstanceRuntime] = {}
         self.sock.attach(asyncio.get_running_loop(), self.on_packet)
 
@@ -75,8 +84,10 @@ class Endpoint:
         payload = rcv.payload
         inst = self.instances.get(payload[1]) if len(payload) >= 2 else None
         try:
+            if len(payload) < 2:  # no VRID to dispatch on: a length error, not an unknown VRID
+                raise packet.PacketError(packet.Reason.LENGTH, f"{len(payload)} bytes, too short to carry a VRID")
             if inst is None:
-                raise packet.PacketError(packet.Reason.VRID, f"VRID {payload[1] if len(payload) >= 2 else '?'}")
+                raise packet.PacketError(packet.Reason.VRID, f"VRID {payload[1]}")
             inst.receive(rcv)
         except packet.PacketError as exc:
             self.daemon.count_reject(inst, exc, rcv)
@@ -303,11 +314,17 @@ class Daemon:
         self.addresses = AddressManager()
         self.links = LinkMonitor(self.addresses.netlink)
         self.runner = ScriptRunner()
-        self.fifo: NotifyFifo | None = None
+        #: notify_fifo and vrrp_notify_fifo (None: neither could be opened); re-created on reload
+        self.fifo: NotifyFifos | None = None
+        #: (dict-form path, argv) of the scripts the start/reload checks disabled: never run
+        self.disabled_scripts: set[tuple[tuple[Any, ...], tuple[str, ...]]] = set()
+        self._last_email: dict[tuple[str, str], str] = {}   # keepalived's last_email_state
+        self._mails: dict[tuple[str, str], asyncio.Future[Any]] = {}  # per instance/group, sent in order
         self.trackers: dict[str, ScriptTracker] = {}
         self._tracked_scripts: dict[str, Any] = {}
         self._group_states: dict[str, State] = {}
         self.announcers: dict[str, Announcer] = {}
+        self.vmacs: set[str] = set()
         self.control = ControlServer(control_socket, {"status": self._cmd_status, "reload": self._cmd_reload})
         self.started = time.time()
         self._stopping = asyncio.Event()
@@ -353,9 +370,12 @@ class Daemon:
             await inst.close()
         for endpoint in self.endpoints.values():
             endpoint.close()
-        await self.runner.shutdown()
-        if self.fifo is not None:
-            self.fifo.close()
+        if not self.dont_release:
+            for vmac in self.vmacs:
+                self.links.delete_link(vmac)
+        await self._flush_mails(3.0)
+        await self.runner.shutdown()  # SIGTERMs the FIFO scripts too, then SIGKILLs what is left
+        self._close_fifos()
         await self.control.close()
         asyncio.get_running_loop().remove_reader(self.links.fileno())
         self.links.close()
@@ -384,9 +404,8 @@ class Daemon:
     async def _apply_config(self, config: Config, *, initial: bool) -> None:
         old = {instance_key(rt.cfg): rt for rt in self.instances.values()}
         new_runtimes: dict[str, InstanceRuntime] = {}
-        fifo = config.global_defs.vrrp_notify_fifo
-        if fifo is not None and (self.fifo is None or initial):
-            self.fifo = NotifyFifo(fifo.path, user=fifo.user, group=fifo.group)
+        self._check_scripts(config)  # script_user/security, disabled scripts: before any notify
+        self._open_fifos(config)     # closed and re-created on every reload, as keepalived does
         self.config = config
         for name, cfg in config.instances.items():
             key = instance_key(cfg)
@@ -395,6 +414,8 @@ class Daemon:
                 await self._reconfigure(rt, cfg)
                 new_runtimes[name] = rt
                 continue
+            if cfg.use_vmac:
+                await self._create_vmac(cfg)
             endpoint = self.endpoints.get(endpoint_key(cfg)) or self._open_endpoint(cfg)
             rt = InstanceRuntime(self, cfg, endpoint)
             endpoint.instances[cfg.virtual_router_id] = rt
@@ -435,6 +456,21 @@ class Daemon:
             await self._set_routes(cfg, present=True)
         rt.machine.params = rt.params(cfg, rt.source)
         rt.update_tracking()
+
+    async def _create_vmac(self, cfg: Instance) -> None:
+        """use_vmac: a private macvlan with the virtual MAC carries the VIPs and the adverts."""
+        assert cfg.use_vmac and cfg.interface
+        ipv6 = cfg.family == "inet6"
+        await asyncio.get_running_loop().run_in_executor(
+            None, lambda: self.links.create_macvlan(cfg.interface, cfg.use_vmac, vmac_address(cfg),
+                                                    ipv6_autoconf=not ipv6))
+        self.vmacs.add(cfg.use_vmac)
+        if ipv6:
+            # no link-local derived from the shared virtual MAC (every router would have the same):
+            # the parent's, so adverts keep a per-router source, as keepalived does
+            parent_ll = link_local_ipv6(cfg.interface)
+            if parent_ll is not None:
+                await self.addresses.add(IPv6Interface(f"{parent_ll}/64"), cfg.use_vmac)
 
     def _open_endpoint(self, cfg: Instance) -> Endpoint:
         endpoint = Endpoint(self, cfg)
@@ -484,34 +520,150 @@ class Daemon:
             if gap and round_ + 1 < count:
                 await asyncio.sleep(gap)
 
-    async def notify(self, rt: InstanceRuntime, tr: Transition) -> None:
-        cfg = rt.cfg
-        state = tr.new.name
-        if tr.new is State.INIT:
-            return
-        specific = {State.MASTER: cfg.notify_master, State.BACKUP: cfg.notify_backup,
-                    State.FAULT: cfg.notify_fault, State.STOP: cfg.notify_stop}.get(tr.new)
-        wait = tr.new is State.STOP
-        for script, extra in ((specific, ()), (cfg.notify, generic_args("INSTANCE", cfg.name, state, tr.priority))):
-            if script is None:
-                continue
-            argv = (*script.argv, *extra)
-            if wait:
-                await self.runner.notify_and_wait(argv, user=script.user, group=script.group, timeout=1.0)
-            else:
-                self.runner.notify(argv, user=script.user, group=script.group)
-        if self.fifo is not None:
-            self.fifo.write_instance(cfg.name, state, tr.priority)
-        await self._mail(cfg, state)
+    # ---- notifications (reference §3): scripts, FIFO, mail ------------------------------------
 
-    async def _mail(self, cfg: Instance, state: str) -> None:
+    def _check_scripts(self, config: Config) -> None:
+        """keepalived's start/reload script checks (reference §3.1).
+
+        script_user and enable_script_security are applied; missing,
+        non-executable and (with script security) unsafe scripts are disabled;
+        "SECURITY VIOLATION" is logged when scripts run without script security.
+        """
+        g = config.global_defs
+        self.runner.configure(g.script_user, g.script_group, script_security=g.enable_script_security)
+        checks: list[ScriptCheck] = []
+        disabled: set[tuple[tuple[Any, ...], tuple[str, ...]]] = set()
+        for path, label, script in iter_scripts(config):
+            if path[0] == "global_defs" and getattr(g, path[1].removesuffix("_script")) is None:
+                continue  # a FIFO script without its FIFO is never run
+            check = self.runner.check(script.argv, script.user, script.group)
+            checks.append(check)
+            if not check.enabled:
+                disabled.add((path, script.argv))
+                if path[0] != "vrrp_scripts":
+                    log.warning("Disabling %s %s", label, script.command)
+        self.runner.security_violation(checks)
+        # Instances gone from the configuration still notify (FAULT) with what was checked before.
+        gone = {entry for entry in self.disabled_scripts
+                if entry[0][0] == "vrrp_instances" and entry[0][1] not in config.instances}
+        self.disabled_scripts = disabled | gone
+
+    def _runnable(self, path: tuple[Any, ...], script: NotifyScript | None) -> NotifyScript | None:
+        """The script configured at ``path``, or None if there is none or the checks disabled it."""
+        if script is None or (path, script.argv) in self.disabled_scripts:
+            return None
+        return script
+
+    def _open_fifos(self, config: Config) -> None:
+        """(Re)create notify_fifo and vrrp_notify_fifo, each with its reader script.
+
+        A path that cannot be one (a regular file, an unknown owner) is logged
+        and skipped: the daemon runs without that FIFO.
+        """
+        self._close_fifos()
+        g = config.global_defs
+        opened = []
+        for key in ("notify_fifo", "vrrp_notify_fifo"):
+            fifo = getattr(g, key)
+            if fifo is None:
+                continue
+            script = self._runnable(("global_defs", f"{key}_script"), getattr(g, f"{key}_script"))
+            try:
+                opened.append(NotifyFifo(fifo.path, fifo.user, fifo.group, runner=self.runner,
+                                         script=script.argv if script else None,
+                                         script_user=script.user if script else None,
+                                         script_group=script.group if script else None))
+            except (OSError, LookupError, ValueError) as exc:
+                log.error("Unable to use %s %s - not using: %s", key, fifo.path, exc)
+        self.fifo = NotifyFifos(opened) if opened else None
+
+    def _close_fifos(self) -> None:
+        """Unlink and close the FIFOs we created, SIGTERM their scripts."""
+        if self.fifo is not None:
+            self.fifo.close()
+            self.fifo = None
+
+    async def notify(self, rt: InstanceRuntime, tr: Transition) -> None:
+        """keepalived's send_instance_notifies(): state script, generic script, FIFO line, mail.
+
+        Run by the instance's queue after the VIPs, so a notify_master script
+        sees its addresses. Scripts are forked in that order and not waited
+        for, except at STOP: they then get STOP_TIMEOUT before their process
+        group is SIGKILLed.
+        """
+        if tr.new is not State.INIT:
+            await self._notify(rt.cfg, "INSTANCE", tr.new, tr.priority)
+
+    async def _notify(self, owner: Instance | SyncGroup, kind: str, new: State, priority: int) -> None:
+        """Shared by instances and sync groups: only the names, the FIFO line and the mail differ."""
+        section = "vrrp_instances" if kind == "INSTANCE" else "vrrp_sync_groups"
+        state = new.name
+        runs: list[tuple[NotifyScript | None, tuple[str, ...]]] = []
+        key = {State.MASTER: "notify_master", State.BACKUP: "notify_backup", State.FAULT: "notify_fault",
+               State.STOP: "notify_stop"}.get(new)
+        if key is not None:
+            runs.append((self._runnable((section, owner.name, key), getattr(owner, key)), ()))
+        runs.append((self._runnable((section, owner.name, "notify"), owner.notify),
+                     generic_args(kind, owner.name, state, priority)))
+        forks = [self.runner.notify((*script.argv, *extra), user=script.user, group=script.group)
+                 for script, extra in runs if script is not None]
+        procs = await asyncio.gather(*forks)  # forked (not finished) before the FIFO line, as keepalived
+        if self.fifo is not None:
+            if kind == "INSTANCE":
+                self.fifo.write_instance(owner.name, state, priority)
+            else:
+                self.fifo.write_group(owner.name, state)
+        await self._mail(owner, state)
+        if new is State.STOP:
+            await asyncio.gather(*(self._stop_wait(proc) for proc in procs if proc is not None))
+
+    async def _stop_wait(self, proc: asyncio.subprocess.Process) -> None:
+        if await self.runner.wait(proc, STOP_TIMEOUT) is None:
+            log.info("notify script pid %d still running after %.1f s - killing it", proc.pid, STOP_TIMEOUT)
+            self.runner.signal_group(proc, signal.SIGKILL)
+            await self.runner.wait(proc, 2.0)
+
+    async def _mail(self, owner: Instance | SyncGroup, state: str) -> None:
+        """Queue keepalived's SMTP alert for an instance or sync group entering ``state``.
+
+        keepalived's rules: only with smtp_alert, notification_email and
+        smtp_server; none for FAULT with no_email_faults; none for the state
+        last mailed (last_email_state). The mail is sent off the caller's
+        queue (a slow relay must not hold VIP changes), after the owner's
+        previous mail so they arrive in order; this returns at once.
+        """
         g = self.config.global_defs if self.config else None
-        if g is None or not cfg.smtp_alert or not g.notification_email or g.smtp_server is None:
+        kind = "GROUP" if isinstance(owner, SyncGroup) else "INSTANCE"
+        if g is None or g.smtp_server is None or not owner.smtp_alert or not g.email_enabled:
             return
-        message = build_instance_alert(g.router_id, g.notification_email_from, list(g.notification_email),
-                                       cfg.name, state, time.time())
-        await send_alert(g.smtp_server.host, g.smtp_server.port, g.smtp_helo_name, g.notification_email_from,
-                         list(g.notification_email), message, g.smtp_connect_timeout)
+        if not should_alert(state, kind=kind, no_email_faults=g.no_email_faults):
+            return
+        key = (kind, owner.name)
+        if self._last_email.get(key) == state:
+            return
+        self._last_email[key] = state
+        build = build_group_alert if kind == "GROUP" else build_instance_alert
+        recipients = list(g.notification_email)
+        message = build(g.router_id, g.notification_email_from or None, recipients, owner.name, state, time.time())
+        server, previous = g.smtp_server, self._mails.get(key)
+
+        async def send() -> None:
+            if previous is not None:
+                await asyncio.wait([previous])  # in order; a failure was already logged
+            await send_alert(server.host, server.port, g.smtp_helo_name or None, g.notification_email_from or None,
+                             recipients, message, g.smtp_connect_timeout)
+
+        task = asyncio.ensure_future(send())
+        self._mails[key] = task
+        task.add_done_callback(lambda done: self._mails.pop(key) if self._mails.get(key) is done else None)
+
+    async def _flush_mails(self, timeout: float) -> None:
+        """Give the alerts still being sent (STOP ones at shutdown) up to ``timeout``."""
+        pending = [task for task in self._mails.values() if not task.done()]
+        if pending:
+            _done, left = await asyncio.wait(pending, timeout=timeout)
+            if left:
+                log.warning("%d SMTP alert(s) not sent after %.1f s", len(left), timeout)
 
     def count_reject(self, rt: InstanceRuntime | None, exc: packet.PacketError, rcv: Received) -> None:
         counters = rt.machine.counters.rejected if rt is not None else self.rejected
@@ -616,26 +768,8 @@ class Daemon:
                 rt.jobs.put_nowait(GroupNotify(group, state))
 
     async def notify_group(self, job: GroupNotify) -> None:
-        group, state = job.group, job.state.name
-        log.info("(%s) sync group entering %s STATE", group.name, state)
-        specific = {State.MASTER: group.notify_master, State.BACKUP: group.notify_backup,
-                    State.FAULT: group.notify_fault, State.STOP: group.notify_stop}.get(job.state)
-        for script, extra in ((specific, ()), (group.notify, generic_args("GROUP", group.name, state, 0))):
-            if script is None:
-                continue
-            argv = (*script.argv, *extra)
-            if job.state is State.STOP:
-                await self.runner.notify_and_wait(argv, user=script.user, group=script.group, timeout=1.0)
-            else:
-                self.runner.notify(argv, user=script.user, group=script.group)
-        if self.fifo is not None:
-            self.fifo.write_group(group.name, state)
-        g = self.config.global_defs if self.config else None
-        if g is not None and group.smtp_alert and g.notification_email and g.smtp_server is not None:
-            message = build_group_alert(g.router_id, g.notification_email_from, list(g.notification_email),
-                                        group.name, state, time.time())
-            await send_alert(g.smtp_server.host, g.smtp_server.port, g.smtp_helo_name, g.notification_email_from,
-                             list(g.notification_email), message, g.smtp_connect_timeout)
+        log.info("(%s) sync group entering %s STATE", job.group.name, job.state.name)
+        await self._notify(job.group, "GROUP", job.state, 0)
 
     def _on_link_events(self) -> None:
         events = self.links.drain()

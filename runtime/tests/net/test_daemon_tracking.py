@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from netlab import keepalived_conf, vrrp_instance, wait_until
+from netlab import keepalived_conf, notify_marker, vrrp_instance, wait_until
 from vrrpd_peer import VrrpdPeer
 
 FAST = {"version": 3, "advert_int": 0.1}
@@ -99,11 +99,14 @@ def test_sync_group_moves_together(make_lab: Any) -> None:
     lab = make_lab(2, segments=2)
     vip2 = "203.0.113.100/24"
 
+    script, read_lines = notify_marker(lab.node(1).tmpdir, "group")
+
     def conf(priority: int) -> str:
+        notify = f'    notify "{script}"\n' if priority == 150 else ""  # node 1 only: one log
         return keepalived_conf(
             vrrp_instance("VI_1", priority=priority, vips=(VIP,), **FAST),
             vrrp_instance("VI_2", interface="eth1", vrid=52, priority=priority, vips=(vip2,), **FAST),
-            "vrrp_sync_group G1 {\n    group {\n        VI_1\n        VI_2\n    }\n}\n")
+            f'vrrp_sync_group G1 {{\n    group {{\n        VI_1\n        VI_2\n    }}\n{notify}}}\n')
 
     one = VrrpdPeer(lab.node(1), conf(150)).start()
     two = VrrpdPeer(lab.node(2), conf(100)).start()
@@ -115,3 +118,7 @@ def test_sync_group_moves_together(make_lab: Any) -> None:
     wait_until(lambda: two.state("VI_2") == "MASTER", 2, 0.01, "node 2 master of VI_2")
     lab.link_up(lab.node(1), "eth1")
     wait_until(lambda: _holder(lab) == {1} and _holder(lab, vip2) == {1}, 5, 0.01, "node 1 master of both again")
+    # the group's generic notify runs once per group state, with priority 0
+    wait_until(lambda: read_lines()[-1:] == ["GROUP G1 MASTER 0"], 2, 0.01, "group notify MASTER")
+    assert read_lines() == ["GROUP G1 BACKUP 0", "GROUP G1 MASTER 0", "GROUP G1 FAULT 0", "GROUP G1 BACKUP 0",
+                            "GROUP G1 MASTER 0"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from vrrpd.actions.fifo import FifoError, NotifyFifo
+from vrrpd.actions.fifo import FifoError, NotifyFifo, NotifyFifos
 from vrrpd.actions.notify import ScriptRunner
 
 
@@ -58,6 +58,19 @@ def test_lines_come_out_in_order_with_quoted_names(tmp_path: Path) -> None:
         assert fifo.written == 5 and fifo.dropped == 0
     finally:
         fifo.close()
+
+
+def test_notify_fifo_and_vrrp_notify_fifo_both_get_every_line(tmp_path: Path) -> None:
+    both = NotifyFifos([NotifyFifo(str(tmp_path / "notify.fifo")), NotifyFifo(str(tmp_path / "vrrp.fifo"))])
+    try:
+        assert both.write_instance("VI_1", "BACKUP", 100)
+        assert both.write_group("G1", "MASTER")
+        for name in ("notify.fifo", "vrrp.fifo"):
+            assert read_available(tmp_path / name) == ['INSTANCE "VI_1" BACKUP 100', 'GROUP "G1" MASTER 0']
+    finally:
+        both.close()
+    assert not (tmp_path / "notify.fifo").exists() and not (tmp_path / "vrrp.fifo").exists()
+    assert both.write_instance("VI_1", "STOP", 100) is True  # nothing open: nothing to drop
 
 
 def test_created_fifo_is_0644_and_removed_on_close(tmp_path: Path) -> None:

@@ -1,9 +1,9 @@
 """SMTP alerts: keepalived's exact message, delivered to a throwaway SMTP sink.
 
-The sink is a few lines of asyncio on 127.0.0.1 speaking just enough SMTP
-(220, HELO/EHLO, MAIL, RCPT, DATA, QUIT); it records the commands and the
-raw DATA, so the bytes keepalived's readers and filters see are compared
-exactly.
+The sink (``tests/smtp_sink.py``, shared with the net tests) is a few lines
+of asyncio on 127.0.0.1 speaking just enough SMTP (220, HELO/EHLO, MAIL,
+RCPT, DATA, QUIT); it records the commands and the raw DATA, so the bytes
+keepalived's readers and filters see are compared exactly.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from smtp_sink import SmtpSink
 from vrrpd.actions.mail import (alerts_configured, build_group_alert, build_instance_alert, build_message,
                                 default_email_from, send_alert, should_alert)
 
@@ -24,61 +25,6 @@ RCPTS = ["ops@example.org", "noc@example.org"]
 
 def run(coro):  # type: ignore[no-untyped-def]
     return asyncio.run(coro)
-
-
-class SmtpSink:
-    """Accepts everything and remembers it; ``reply_to`` overrides a verb's reply."""
-
-    def __init__(self, reply_to: dict[str, bytes] | None = None, greet: bool = True) -> None:
-        self.reply_to = reply_to or {}
-        self.greet = greet
-        self.commands: list[str] = []
-        self.messages: list[bytes] = []
-        self.server: asyncio.AbstractServer | None = None
-        self.port = 0
-
-    async def __aenter__(self) -> SmtpSink:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.port = self.server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self.server is not None
-        self.server.close()
-        await self.server.wait_closed()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if not self.greet:
-            await reader.read()  # say nothing: the client must time out
-            writer.close()
-            return
-        writer.write(b"220 sink ESMTP test\r\n")
-        while line := await reader.readline():
-            command = line.rstrip(b"\r\n").decode()
-            self.commands.append(command)
-            verb = command.split(" ", 1)[0].upper()
-            if verb in self.reply_to:
-                writer.write(self.reply_to[verb])
-            elif verb in ("HELO", "EHLO"):
-                writer.write(b"250 sink\r\n")
-            elif verb in ("MAIL", "RCPT", "RSET", "NOOP"):
-                writer.write(b"250 OK\r\n")
-            elif verb == "DATA":
-                writer.write(b"354 go ahead\r\n")
-                await writer.drain()
-                data = b""
-                while (chunk := await reader.readline()) != b".\r\n":
-                    data += chunk[1:] if chunk.startswith(b".") else chunk
-                self.messages.append(data)
-                writer.write(b"250 queued\r\n")
-            elif verb == "QUIT":
-                writer.write(b"221 bye\r\n")
-                await writer.drain()
-                break
-            else:
-                writer.write(b"502 unknown\r\n")
-            await writer.drain()
-        writer.close()
 
 
 def instance_mail(subject: str, body: str, recipients: list[str] = RCPTS) -> bytes:

@@ -20,7 +20,7 @@ import os
 import pwd
 import signal
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from .notify import ScriptRunner
 
@@ -158,3 +158,32 @@ class NotifyFifo:
             os.close(self._fd)
             self._fd = None
         self._stop_script()
+
+
+class NotifyFifos:
+    """The FIFOs VRRP events go to: keepalived writes every line to ``notify_fifo`` *and* ``vrrp_notify_fifo``.
+
+    Built from the NotifyFifo objects that could be opened (either, both or
+    none); writes go to each in turn, so each keeps keepalived's order.
+    """
+
+    def __init__(self, fifos: Iterable[NotifyFifo] = ()) -> None:
+        self.fifos = list(fifos)
+
+    def __bool__(self) -> bool:
+        return bool(self.fifos)
+
+    def write_line(self, line: str) -> bool:
+        """True if every FIFO took the line."""
+        return all([fifo.write_line(line) for fifo in self.fifos])
+
+    def write_instance(self, name: str, state: str, priority: int) -> bool:
+        return all([fifo.write_instance(name, state, priority) for fifo in self.fifos])
+
+    def write_group(self, name: str, state: str) -> bool:
+        return all([fifo.write_group(name, state) for fifo in self.fifos])
+
+    def close(self) -> None:
+        for fifo in self.fifos:
+            fifo.close()
+        self.fifos = []
