@@ -484,13 +484,17 @@ class Daemon:
                                  scope=vip.scope, label=vip.label)
 
     async def set_addresses(self, cfg: Instance, *, present: bool) -> None:
+        """Add or remove every VIP, eVIP and route; one refused by the kernel never stops the others."""
         if not present and self.dont_release and self._stopping.is_set():
             return
         for vip in (*cfg.vips, *cfg.evips):
-            if present:
-                await self._add_vip(vip, cfg.interface)
-            else:
-                await self.addresses.delete(vip.address, vip.dev or cfg.interface)
+            try:
+                if present:
+                    await self._add_vip(vip, cfg.interface)
+                else:
+                    await self.addresses.delete(vip.address, vip.dev or cfg.interface)
+            except (OSError, LookupError) as exc:
+                log.error("(%s) cannot %s %s: %s", cfg.name, "add" if present else "remove", vip.address, exc)
         await self._set_routes(cfg, present=present)
 
     async def _set_routes(self, cfg: Instance, *, present: bool, only_missing_from: Instance | None = None) -> None:
@@ -498,13 +502,19 @@ class Daemon:
         for vroute in cfg.virtual_routes:
             if vroute in keep:
                 continue
-            route = Route(dst=vroute.to, via=vroute.via, dev=vroute.dev or cfg.interface, src=vroute.src,
-                          table=vroute.table, metric=vroute.metric, blackhole=vroute.type == "blackhole",
+            blackhole = vroute.type == "blackhole"
+            # the kernel refuses a device on a blackhole route
+            dev = None if blackhole else (vroute.dev or cfg.interface)
+            route = Route(dst=vroute.to, via=vroute.via, dev=dev, src=vroute.src, table=vroute.table,
+                          metric=vroute.metric, blackhole=blackhole,
                           family=socket.AF_INET6 if vroute.to.version == 6 else socket.AF_INET)
-            if present:
-                await self.addresses.add_route(route)
-            else:
-                await self.addresses.delete_route(route)
+            try:
+                if present:
+                    await self.addresses.add_route(route)
+                else:
+                    await self.addresses.delete_route(route)
+            except (OSError, LookupError) as exc:
+                log.error("(%s) cannot %s route %s: %s", cfg.name, "add" if present else "remove", vroute.to, exc)
 
     async def announce(self, cfg: Instance, count: int) -> None:
         gdefs = self.config.global_defs if self.config else None
