@@ -1,11 +1,9 @@
 """The daemon: an asyncio loop that drives one ``fsm.Machine`` per vrrp_instance.
 
-Everything the protocol decides lives in ``vrrpd.core``; this module only
-moves packets and time into the machines and carries their actions out.
-Adverts are sent synchronously from the loop (they are the one thing that
-must never wait); VIP changes, announcements and notifications go through a
-per-instance queue worked by one task, so they keep keepalived's order
-(advert, VIPs, GARP, then notify) without ever holding the advert path.
+Everything the protocol decides lives in ``vrrpd.core``; ``vrrpd.instance``
+binds each instance to its machine and socket. This module owns what the
+instances share: the configuration and its reload, netlink, trackers and sync
+groups, scripts, FIFOs and mail, the control socket and the signals.
 """
 
 from __future__ import annotations
@@ -16,8 +14,7 @@ import os
 import signal
 import socket
 import time
-from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv6Address, IPv6Interface, ip_address
+from ipaddress import IPv6Interface
 from typing import Any
 
 from . import __version__
@@ -30,272 +27,21 @@ from .config.model import NotifyScript
 from .config.model import Config, Instance, SyncGroup
 from .control import ControlServer
 from .core import packet
-from .core.fsm import (AddVips, Announce, Log, Machine, Params, RemoveVips, SendAdvert, State,
-                       Transition)
+from .core.fsm import State, Transition
 from .io.addresses import AddressManager, Route
 from .io.announce import Announcer
 from .io.links import AddrEvent, LinkEvent, LinkMonitor, Overrun
-from .io.sockets import Received, VrrpSocket, link_local_ipv6, primary_ipv4
+from .io.sockets import Received, link_local_ipv6
+from .instance import (Endpoint, GroupNotify, InstanceRuntime, Tracking, endpoint_key, instance_key,
+                       vmac_address)
 from .track.scripts import ScriptTracker
 
 log = logging.getLogger("vrrpd")
 
-IPAddress = IPv4Address | IPv6Address
-PASS_AUTH = 1
 
 
 class ConfigRejected(Exception):
     """The configuration cannot run; the message lists every FILE:LINE problem."""
-
-
-def vmac_address(inst: Instance) -> str:
-    """RFC 5798 §7.3 virtual MAC: 00:00:5e:00:01:VRID (IPv4), 00:00:5e:00:02:VRID (IPv6)."""
-    return f"00:00:5e:00:{'02' if inst.family == 'inet6' else '01'}:{inst.virtual_router_id:02x}"
-
-
-def endpoint_key(inst: Instance) -> tuple[Any, ...]:
-    """What keepalived matches instances on across a reload, and what shares a socket."""
-    unicast = bool(inst.unicast_peers)
-    return (inst.use_vmac or inst.interface, inst.family, None if unicast else str(inst.mcast_group), unicast,
-            str(inst.unicast_src_ip or inst.mcast_src_ip or ""))
-
-
-def instance_key(inst: Instance) -> tuple[Any, ...]:
-    return (inst.virtual_router_id, *endpoint_key(inst))
-
-
-class Endpoint:
-    """One raw socket shared by the instances on an (interface, family, group)."""
-
-    def __init__(self, daemon: Daemon, inst: Instance) -> None:
-        self.daemon = daemon
-        self.key = endpoint_key(inst)
-        self.unicast = bool(inst.unicast_peers)
-        family = socket.AF_INET6 if inst.family == "inet6" else socket.AF_INET
-        src = inst.unicast_src_ip or inst.mcast_src_ip
-        if inst.use_vmac and src is None and family == socket.AF_INET:
-            src = primary_ipv4(inst.interface)  # the VMAC has no address of its own: the parent's, as keepalived
-        self.sock = VrrpSocket(family, inst.use_vmac or inst.interface,
-                               group=None if self.unicast else inst.mcast_group, src=src, unicast=self.unicast)
-        self.instances: dict[int, InstanceRuntime] = {}
-        self.sock.attach(asyncio.get_running_loop(), self.on_packet)
-
-    def on_packet(self, rcv: Received) -> None:
-        payload = rcv.payload
-        inst = self.instances.get(payload[1]) if len(payload) >= 2 else None
-        try:
-            if len(payload) < 2:  # no VRID to dispatch on: a length error, not an unknown VRID
-                raise packet.PacketError(packet.Reason.LENGTH, f"{len(payload)} bytes, too short to carry a VRID")
-            if inst is None:
-                raise packet.PacketError(packet.Reason.VRID, f"VRID {payload[1]}")
-            inst.receive(rcv)
-        except packet.PacketError as exc:
-            self.daemon.count_reject(inst, exc, rcv)
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-@dataclass
-class Tracking:
-    """Faults and priority offsets an instance currently has from its trackers."""
-
-    faults: set[str] = field(default_factory=set)
-    offsets: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class GroupNotify:
-    """Every member of a sync group reached ``state``: run the group's notifications.
-
-    Queued on the member that completed the group, behind its own Transition, so
-    group scripts run after the member's VIPs and scripts, as in keepalived.
-    """
-
-    group: SyncGroup
-    state: State
-
-
-class InstanceRuntime:
-    """One configured instance bound to its machine, socket and side-effect queue."""
-
-    def __init__(self, daemon: Daemon, cfg: Instance, endpoint: Endpoint) -> None:
-        self.daemon = daemon
-        self.cfg = cfg
-        self.endpoint = endpoint
-        self.loop = asyncio.get_running_loop()
-        src = endpoint.sock.source_address()
-        self.source = src
-        self.machine = Machine(self.params(cfg, src))
-        self.tracking = Tracking()
-        self.jobs: asyncio.Queue[Any] = asyncio.Queue()
-        self.worker = asyncio.create_task(self._work(), name=f"vrrp-{cfg.name}")
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: float | None = None
-        self.last_transition_wall: float | None = None
-        self._mismatch_logged: IPAddress | None = None
-
-    # ---- configuration -> machine ---------------------------------------------------------------
-
-    @staticmethod
-    def params(cfg: Instance, src: IPAddress | None) -> Params:
-        auth_type, auth_data = 0, b""
-        if cfg.auth is not None and cfg.version == 2 and cfg.auth.type == "PASS":
-            auth_type, auth_data = PASS_AUTH, packet.pass_auth_data(cfg.auth.password)
-        return Params(
-            vrid=cfg.virtual_router_id, version=cfg.version, priority=cfg.priority,
-            interval_cs=round(cfg.advert_int * 100),
-            address=src if src is not None else ip_address("::" if cfg.family == "inet6" else "0.0.0.0"),
-            vips=tuple(v.address.ip for v in cfg.vips), wants_master=cfg.state == "MASTER",
-            preempt=cfg.preempt, preempt_delay=cfg.preempt_delay, auth_type=auth_type, auth_data=auth_data,
-            lower_prio_no_advert=cfg.lower_prio_no_advert, higher_prio_send_advert=cfg.higher_prio_send_advert,
-            down_timer_adverts=cfg.down_timer_adverts, garp_master_delay=cfg.garp_master_delay,
-            garp_master_repeat=cfg.garp_master_repeat, garp_master_refresh=cfg.garp_master_refresh,
-            garp_master_refresh_repeat=cfg.garp_master_refresh_repeat)
-
-    @property
-    def name(self) -> str:
-        return self.cfg.name
-
-    # ---- events in --------------------------------------------------------------------------
-
-    def start(self) -> None:
-        now = self.loop.time()
-        if self.source is None:
-            log.warning("(%s) no usable source address on %s: entering FAULT", self.name, self.cfg.interface)
-            self.tracking.faults.add(f"no address on {self.cfg.interface}")
-            self.apply(self.machine.set_fault(now, True))
-        else:
-            self.apply(self.machine.start(now))
-
-    def receive(self, rcv: Received) -> None:
-        cfg = self.cfg
-        if self.endpoint.unicast:
-            if rcv.src not in cfg.unicast_peers:
-                raise packet.PacketError(packet.Reason.ADDR_COUNT, f"unicast advert from {rcv.src}, not a peer")
-        elif not rcv.dst.is_multicast:
-            raise packet.PacketError(packet.Reason.ADDR_COUNT, "expected multicast advert but received unicast")
-        advert = packet.decode(rcv.payload, src=rcv.src, dst=rcv.dst, ttl=None if self.endpoint.unicast else rcv.ttl,
-                               verify_v3_ipv4_checksum=not cfg.v3_checksum_as_v2)
-        p = self.machine.params
-        packet.check_for_instance(advert, version=p.version, interval_cs=p.interval_cs,
-                                  auth_type=p.auth_type, auth_data=p.auth_data)
-        if advert.priority and set(advert.addresses) != set(p.vips):
-            # keepalived >= 2.3.3 counts and accepts (dropping caused split brains).
-            self.machine.counters.rejected["addr_list_err"] = self.machine.counters.rejected.get("addr_list_err", 0) + 1
-            if self._mismatch_logged != rcv.src:
-                self._mismatch_logged = rcv.src
-                log.warning("(%s) advert from %s carries VIPs %s, ours are %s", self.name, rcv.src,
-                            ", ".join(map(str, advert.addresses)), ", ".join(map(str, p.vips)))
-        self.apply(self.machine.receive(self.loop.time(), advert, rcv.src))
-
-    def _on_timer(self) -> None:
-        when, self._timer, self._timer_at = self._timer_at, None, None
-        now = max(self.loop.time(), when or 0.0)
-        self.apply(self.machine.on_timer(now))
-
-    # ---- actions out ------------------------------------------------------------------------
-
-    def apply(self, actions: list[Any]) -> None:
-        for action in actions:
-            if isinstance(action, SendAdvert):
-                self.send(action.advert)
-            elif isinstance(action, Log):
-                log.log(logging.WARNING if action.level == "warning" else logging.INFO, "(%s) %s", self.name,
-                        action.message)
-            else:
-                if isinstance(action, Transition):
-                    self.last_transition_wall = time.time()
-                    log.info("(%s) Entering %s STATE", self.name, action.new.name)
-                self.jobs.put_nowait(action)
-        self._reschedule()
-        for action in actions:
-            if isinstance(action, Transition):
-                self.daemon.sync_follow(self, action)
-
-    def _reschedule(self) -> None:
-        deadline = self.machine.next_deadline()
-        if deadline == self._timer_at:
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer, self._timer_at = None, deadline
-        if deadline is not None:
-            self._timer = self.loop.call_at(deadline, self._on_timer)
-
-    def send(self, advert: packet.Advert) -> None:
-        cfg = self.cfg
-        destinations = cfg.unicast_peers if self.endpoint.unicast else (cfg.mcast_group,)
-        src = self.source or self.machine.params.address
-        for dst in destinations:
-            try:
-                payload = packet.encode(advert, src=src, dst=dst, v3_checksum_pseudo=not cfg.v3_checksum_as_v2)
-                self.endpoint.sock.send(payload, dst, src=src)
-            except (OSError, ValueError) as exc:
-                log.warning("(%s) cannot send advert to %s: %s", self.name, dst, exc)
-
-    async def _work(self) -> None:
-        while True:
-            action = await self.jobs.get()
-            try:
-                if isinstance(action, AddVips):
-                    await self.daemon.set_addresses(self.cfg, present=True)
-                elif isinstance(action, RemoveVips):
-                    await self.daemon.set_addresses(self.cfg, present=False)
-                elif isinstance(action, Announce):
-                    await self.daemon.announce(self.cfg, action.count)
-                elif isinstance(action, Transition):
-                    await self.daemon.notify(self, action)
-                elif isinstance(action, GroupNotify):
-                    await self.daemon.notify_group(action)
-            except Exception:
-                log.exception("(%s) %s failed", self.name, type(action).__name__)
-            finally:
-                self.jobs.task_done()
-
-    async def drain(self, timeout: float) -> None:
-        try:
-            await asyncio.wait_for(self.jobs.join(), timeout)
-        except asyncio.TimeoutError:
-            log.warning("(%s) pending actions not finished after %.1f s", self.name, timeout)
-
-    async def close(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self.worker.cancel()
-        try:
-            await self.worker
-        except asyncio.CancelledError:
-            pass
-
-    # ---- tracking ----------------------------------------------------------------------------
-
-    def update_tracking(self) -> None:
-        now = self.loop.time()
-        priority = self.cfg.priority + sum(self.tracking.offsets.values())
-        self.apply(self.machine.set_priority(now, priority))
-        self.apply(self.machine.set_fault(now, bool(self.tracking.faults)))
-
-    # ---- status -------------------------------------------------------------------------------
-
-    def status(self) -> dict[str, Any]:
-        m, cfg = self.machine, self.cfg
-        c = m.counters
-        return {
-            "name": cfg.name, "state": m.state.name, "wanted_state": cfg.state,
-            "priority": cfg.priority, "effective_priority": m.effective_priority,
-            "virtual_router_id": cfg.virtual_router_id, "interface": cfg.interface, "version": cfg.version,
-            "family": cfg.family, "advert_int": cfg.advert_int, "source": str(self.source) if self.source else None,
-            "vips": [str(v.address) for v in cfg.vips], "excluded_vips": [str(v.address) for v in cfg.evips],
-            "master_address": str(m.master_address) if m.master_address is not None else None,
-            "master_priority": m.master_priority, "last_transition": self.last_transition_wall,
-            "faults": sorted(self.tracking.faults),
-            "counters": {
-                "advert_rcvd": c.advert_rcvd, "advert_sent": c.advert_sent, "become_master": c.become_master,
-                "release_master": c.release_master, "pri_zero_rcvd": c.pri_zero_rcvd,
-                "pri_zero_sent": c.pri_zero_sent, "rejected": dict(sorted(c.rejected.items())),
-            },
-        }
 
 
 class Daemon:

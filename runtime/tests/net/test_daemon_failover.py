@@ -107,3 +107,26 @@ def test_nopreempt_keeps_the_current_master(make_lab: Any) -> None:
     assert_holds(lambda: _holders(lab, vip) == {2}, 5 * _down(flavour, 150), 0.01, "nopreempt: node 2 stays master")
     assert peers[0].state() == "BACKUP"
     assert peers[0].instance()["master_priority"] == 100
+
+
+def test_namespace_flag_runs_the_daemon_inside_a_named_namespace(make_lab: Any, tmp_path: Any) -> None:
+    """`vrrpd -s NAME`, started from the root namespace, works entirely inside NAME (keepalived's -s)."""
+    import subprocess
+    import sys
+
+    from vrrpd.control import request
+
+    lab = make_lab(1)
+    node = lab.node(1)
+    conf = tmp_path / "vrrpd.conf"
+    conf.write_text(keepalived_conf(vrrp_instance(priority=255, state="MASTER", **FLAVOURS["v3-ipv4"])))
+    sock = str(tmp_path / "vrrpd.sock")
+    proc = subprocess.Popen([sys.executable, "-m", "vrrpd.cli", "-f", str(conf), "-s", node.netns,
+                             "--control-socket", sock], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        node.wait_address("198.51.100.100", 5.0)
+        assert request(sock, "status")["instances"]["VI_1"]["state"] == "MASTER"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    assert not node.has_address("198.51.100.100")

@@ -117,6 +117,11 @@ def test_removed_instance_is_released_and_the_peer_takes_over(make_lab: Any) -> 
 
 def test_vrrpctl_status_table_and_json(make_lab: Any) -> None:
     _lab, one, _two = _pair(make_lab, (A,))
+    import os
+    import stat
+
+    mode = os.stat(one.socket).st_mode
+    assert stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o600, "the control socket is root's only"
     table = subprocess.run([sys.executable, "-m", "vrrpd.ctl", "-s", one.socket, "status"],
                            capture_output=True, text=True, timeout=10, check=True).stdout
     header, columns, row = table.splitlines()[:3]

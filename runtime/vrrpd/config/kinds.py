@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 from voluptuous import All, Any as AnyOf, Boolean, Invalid, Length, Optional, Range, Required, Schema
 
 from .diagnostics import Location, Reporter
+from .lexer import INCLUDE_CHECKS
 
 if TYPE_CHECKING:
     from .parser import Statement
@@ -163,7 +164,7 @@ MISSING: Any = object()
 def quote(value: Any) -> str:
     """Render one word so that the lexer reads it back unchanged."""
     text = "true" if value is True else "false" if value is False else str(value)
-    if text and text[0] not in "@~$" and not any(c.isspace() or c in "\"'#!{}\\" for c in text):
+    if text and text[0] not in "@~$" and text not in INCLUDE_CHECKS and not any(c.isspace() or c in "\"'#!{}\\" for c in text):
         return text
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
     return '"' + escaped + '"'
