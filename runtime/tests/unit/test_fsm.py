@@ -464,3 +464,14 @@ def test_sync_group_followers() -> None:
     assert [type(a) for a in actions] == [RemoveVips, Transition]
     assert not any(isinstance(a, SendAdvert) for a in actions)
     assert m.state is State.BACKUP and m.next_deadline() == at(2.0 + 3.609375)
+
+
+def test_adverts_keep_a_fixed_rate_when_woken_late() -> None:
+    """A daemon's timer fires a little late; the next advert is still due one interval after the previous deadline."""
+    m = Machine(Params(vrid=1, version=3, priority=100, interval_cs=10, address=ip_address("198.51.100.10")))
+    m.start(0.0)
+    m.on_timer(0.3609375)                     # becomes master; next advert due at 0.4609375
+    m.on_timer(0.4609375 + 0.004)             # woken 4 ms late
+    assert m.next_deadline() == at(0.5609375)
+    m.on_timer(5.0)                           # a long stall: restart from now, no burst of catch-up adverts
+    assert m.next_deadline() == at(5.1)

@@ -267,7 +267,11 @@ class Machine:
         p = self.params
         if self._advert_at is not None and now >= self._advert_at:
             actions.append(self._send())
-            self._advert_at = now + p.interval_cs / 100
+            # fixed rate from the previous deadline, so a late wake-up does not stretch
+            # every following interval; after a long stall, restart from now
+            interval = p.interval_cs / 100
+            following = self._advert_at + interval
+            self._advert_at = following if following > now else now + interval
         if self._garp_at is not None and now >= self._garp_at:
             self._garp_at = None
             actions.append(Announce(p.garp_master_repeat))
