@@ -39,6 +39,12 @@ SMTP_PORT = 2525
 SETTLE = 0.5  # how long "nothing more happens" is watched
 
 
+
+def _identity(path: Any) -> tuple[int, int]:
+    """Inode and change time: a re-created file may get the freed inode number back."""
+    st = os.stat(path)
+    return st.st_ino, st.st_ctime_ns
+
 def _down(priority: int) -> float:
     return master_down_interval(3, priority, 10)
 
@@ -301,13 +307,13 @@ def test_fifo_in_the_way_is_logged_and_fifos_are_recreated_on_reload(make_lab: A
     assert (d / "vrrp.fifo").read_text() == "a regular file\n"  # left alone
     wait_until(lambda: _lines(d / "reader.log") == ['INSTANCE "VI_1" BACKUP 150', 'INSTANCE "VI_1" MASTER 150'],
                2.0, 0.01, "the other FIFO works")
-    old_inode = os.stat(d / "notify.fifo").st_ino
+    old_identity = _identity(d / "notify.fifo")
     (first_pid, _path), = (line.split() for line in _lines(d / "reader.starts"))
 
     (d / "vrrp.fifo").unlink()
     assert one.reload() == {"ok": True, "reloaded": True}
     wait_until(lambda: len(_lines(d / "reader.starts")) == 2, 2.0, 0.01, "FIFO script restarted")
-    assert os.stat(d / "notify.fifo").st_ino != old_inode  # closed and re-created
+    assert _identity(d / "notify.fifo") != old_identity  # closed and re-created
     assert stat.S_ISFIFO(os.stat(d / "vrrp.fifo").st_mode)  # now it can be made
     wait_until(lambda: process_gone(int(first_pid)), 2.0, 0.02, "the old FIFO script got SIGTERM")
     assert one.state() == "MASTER" and one.running
