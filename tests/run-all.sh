@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of the project: the runtime's unit tests (pure core, config,
+# Runs every test of the project: ansible-test units and integration for the
+# collection's modules, then the runtime's unit tests (pure core, config,
 # simulated link) and its network tests (namespaces, bridge, keepalived peer,
 # which need root). The venv is .venv unless VENV says otherwise.
 set -euo pipefail
@@ -10,5 +11,11 @@ if [ "$(id -u)" != 0 ]; then
   echo "run-all.sh: the network tests need root (namespaces, raw sockets)" >&2
   exit 2
 fi
-cd runtime
-"$PY" -m pytest -q -p no:cacheprovider tests "$@"
+status=0
+# The collection: module unit tests and the modules run for real against a namespace host.
+VENV="$VENV" bash tests/ansible-test.sh units || status=1
+VENV="$VENV" bash tests/ansible-test.sh integration vrrp_modules || status=1
+# The runtime: pure core, config, simulated link, and the daemon on namespaces (last, so its
+# summary line closes the run).
+(cd runtime && "$PY" -m pytest -q -p no:cacheprovider tests "$@") || status=1
+exit $status

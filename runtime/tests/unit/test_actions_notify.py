@@ -61,7 +61,7 @@ def read_facts(path: Path, timeout: float = 5.0) -> dict[str, list[str]]:
         time.sleep(0.01)
     facts: dict[str, list[str]] = {}
     for line in path.read_text().splitlines():
-        key, _, value = line.partition("=")
+        key, _sep, value = line.partition("=")
         facts.setdefault(key, []).append(value)
     return facts
 
@@ -246,7 +246,7 @@ def test_notify_returns_at_once_and_shutdown_terminates_the_slow_script(shared_d
 def test_every_child_is_reaped(shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     async def main() -> list[int]:
         runner = ScriptRunner()
-        tasks = [runner.notify(("true",)) for _ in range(10)]
+        tasks = [runner.notify(("true",)) for _n in range(10)]
         procs = [await task for task in tasks]
         while runner.children:
             await asyncio.sleep(0.01)
@@ -258,8 +258,9 @@ def test_every_child_is_reaped(shared_dir: Path, monkeypatch: pytest.MonkeyPatch
     assert zombie_children() == []
 
 
-def test_notify_and_wait_kills_the_whole_group_after_one_second(shared_dir: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_notify_and_wait_kills_the_whole_group_after_one_second(
+    shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = shared_dir / "out" / "stop"
     monkeypatch.setenv("FACTS", str(out))
     script = write_script(shared_dir / "stop.sh",
@@ -302,6 +303,7 @@ def test_scripts_get_sigterm_when_the_daemon_dies(shared_dir: Path, monkeypatch:
     env = {**os.environ, "PYTHONPATH": str(Path(vrrpd.__file__).resolve().parents[1])}
     daemon = subprocess.Popen([sys.executable, "-c", PDEATH_CHILD, str(script), user], stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, env=env)
+    pid: int | None = None
     try:
         assert daemon.stdout is not None and daemon.stdout.readline().strip() == b"spawned"
         pid = int(_wait_text(Path(f"{marker}.pid")))
@@ -311,7 +313,7 @@ def test_scripts_get_sigterm_when_the_daemon_dies(shared_dir: Path, monkeypatch:
     finally:
         daemon.kill()
         daemon.wait()
-        if "pid" in locals() and alive(pid):
+        if pid is not None and alive(pid):
             os.kill(pid, signal.SIGKILL)
 
 
@@ -414,3 +416,18 @@ def test_a_script_its_user_cannot_reach_is_disabled(tmp_path: Path) -> None:
     check = check_script((str(write_script(tmp_path / "s.sh", "#!/bin/sh\n")),), "nobody")
     assert not check.enabled
     assert check.messages == (f"Script {tmp_path / 's.sh'} cannot be accessed - Permission denied",)
+
+
+def test_script_reached_through_a_symlinked_directory_is_judged_by_its_real_path(tmp_path: Path) -> None:
+    """Debian's merged /usr makes /bin a symlink: /bin/true must not be "Wrong file type"."""
+    real_dir = tmp_path / "real"
+    real_dir.mkdir()
+    os.chmod(tmp_path, 0o755)
+    script = real_dir / "s.sh"
+    script.write_text("#!/bin/sh\nexit 0\n")
+    script.chmod(0o755)
+    link = tmp_path / "link"
+    link.symlink_to(real_dir)
+    check = check_script([str(link / "s.sh")])
+    assert not any("Wrong file type" in m for m in check.messages), check.messages
+    assert check.path == str(script)

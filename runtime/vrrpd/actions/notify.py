@@ -357,9 +357,12 @@ def check_script(argv: Sequence[str], user: str | ScriptUser | None = None, grou
     setid_root = ((st.st_uid == 0 and st.st_mode & stat.S_IXUSR and st.st_mode & stat.S_ISUID)
                   or (st.st_gid == 0 and st.st_mode & stat.S_IXGRP and st.st_mode & stat.S_ISGID))
     if who.uid == 0 or who.gid == 0 or setid_root:
-        targets = [os.path.normpath(os.path.abspath(path))]
-        if real != targets[0]:
-            targets.append(real)  # what actually runs must be safe too
+        # keepalived judges the resolved path (a merged-/usr /bin symlink is not a "wrong file
+        # type"); with use_symlink_paths the path as written is judged as well
+        targets = [real]
+        given = os.path.normpath(os.path.abspath(path))
+        if use_symlink_paths and given != real:
+            targets.insert(0, given)
         for target in targets:
             d, i = _path_security(target, script_security, say)
             disable, insecure = disable or d, insecure or i

@@ -1,0 +1,492 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2025, Crans <root@crans.org>
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Private helpers of the crans.vrrp modules (no API promise).
+
+The runtime (``vrrpd``, shipped in the collection's ``runtime/`` and installed
+on the managed host) is the single definition of every keyword: this file
+validates module options with ``vrrpd.config.schema``, renders them with a
+jinja2 template into keepalived syntax, has ``vrrpd -t`` check the assembled
+configuration, then moves the file into place.
+
+One block per file, under ``config_dir`` (default ``/etc/vrrpd/conf.d``)::
+
+    00-global_defs.conf            vrrp_global
+    10-vrrp_script-NAME.conf       vrrp_script
+    20-vrrp_instance-NAME.conf     vrrp_instance
+    30-vrrp_sync_group-NAME.conf   vrrp_sync_group
+
+The main file (``main_config``, default ``/etc/vrrpd/vrrpd.conf``) is created
+with ``include conf.d/*.conf`` when it does not exist and never edited when it
+does.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import shutil
+import sys
+import tempfile
+import traceback
+
+from ansible.module_utils.basic import missing_required_lib
+
+try:
+    import jinja2
+except ImportError:
+    HAS_JINJA2 = False
+    JINJA2_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_JINJA2 = True
+    JINJA2_IMPORT_ERROR = None
+
+try:
+    from vrrpd.config import schema as vrrpd_schema
+    from vrrpd.config import kinds as vrrpd_kinds
+    from vrrpd.config import lexer as vrrpd_lexer
+except ImportError:
+    HAS_VRRPD = False
+    VRRPD_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_VRRPD = True
+    VRRPD_IMPORT_ERROR = None
+
+DEFAULT_CONFIG_DIR = '/etc/vrrpd/conf.d'
+DEFAULT_MAIN_CONFIG = '/etc/vrrpd/vrrpd.conf'
+
+INSTALL_HINT = (
+    'the crans.vrrp runtime (Python package "crans-vrrpd", module "vrrpd") must be installed '
+    'for the Python interpreter that runs this module: apply the crans.vrrp.vrrp role, or run '
+    '"pip install ANSIBLE_COLLECTIONS_PATH/ansible_collections/crans/vrrp/runtime" on the host'
+)
+
+#: kind -> (dict-form key, keepalived block keyword, file name prefix)
+BLOCKS = {
+    'global_defs': ('global_defs', 'global_defs', '00-global_defs'),
+    'vrrp_script': ('vrrp_scripts', 'vrrp_script', '10-vrrp_script-'),
+    'vrrp_instance': ('vrrp_instances', 'vrrp_instance', '20-vrrp_instance-'),
+    'vrrp_sync_group': ('vrrp_sync_groups', 'vrrp_sync_group', '30-vrrp_sync_group-'),
+}
+
+#: module option name -> dict-form key, where they differ (``state`` is present/absent)
+OPTION_TO_KEY = {'initial_state': 'state'}
+KEY_TO_OPTION = dict((v, k) for k, v in OPTION_TO_KEY.items())
+
+HEADER = '# Managed by Ansible ({module}): local changes will be overwritten.\n'
+
+# --------------------------------------------------------------------------
+# The keepalived text, as a jinja2 template.  The runtime's field tables give
+# the order and the kind of every keyword (``field_specs`` below); the syntax
+# of each kind is written here.  The round-trip tests hold this template and
+# the runtime's parser (and its own renderer) together.
+
+TEMPLATE = r"""
+{%- macro words(keyword, value, names) -%}
+{%- if value is mapping -%}
+{{ keyword }}{% for n in names %}{% if n in value %} {{ value[n] | q }}{% else %}{% break %}{% endif %}{% endfor %}
+{%- else -%}
+{{ keyword }} {{ value | q }}
+{%- endif -%}
+{%- endmacro -%}
+
+{%- macro address(item) -%}
+{%- if item is mapping -%}
+{{ item.address | q }}
+{%- for opt in ('brd', 'dev', 'scope', 'label') %}{% if opt in item %} {{ opt }} {{ item[opt] | q }}{% endif %}{% endfor %}
+{%- if item.get('no_track') %} no_track{% endif %}
+{%- else -%}
+{{ item | q }}
+{%- endif -%}
+{%- endmacro -%}
+
+{%- macro route(item) -%}
+{%- if 'type' in item %}{{ item.type }} {% endif %}{{ item.to | q }}
+{%- for opt in ('src', 'via', 'dev', 'table', 'metric', 'scope', 'protocol') %}{% if opt in item %} {{ opt }} {{ item[opt] | q }}{% endif %}{% endfor %}
+{%- for flag in ('no_track', 'onlink') %}{% if item.get(flag) %} {{ flag }}{% endif %}{% endfor %}
+{%- endmacro -%}
+
+{%- macro track(item, noreverse) -%}
+{%- if item is mapping -%}
+{{ item.name | q }}{% if 'weight' in item %} weight {{ item.weight }}{% endif %}
+{%- if item.get('reverse') %} reverse{% elif 'reverse' in item and noreverse %} noreverse{% endif %}
+{%- else -%}
+{{ item | q }}
+{%- endif -%}
+{%- endmacro -%}
+
+{%- macro field(f, indent) -%}
+{%- set pad = '    ' * indent -%}
+{%- if f.tag == 'flag' -%}
+{%- if f.value %}{{ pad }}{{ f.keyword }}
+{% elif f.negative %}{{ pad }}{{ f.negative }}
+{% elif f.bool_arg %}{{ pad }}{{ f.keyword }} false
+{% endif -%}
+{%- elif f.tag == 'scalar' -%}
+{{ pad }}{{ f.keyword }} {{ f.value | q }}
+{% elif f.tag == 'optional' -%}
+{%- if f.value is sameas true %}{{ pad }}{{ f.keyword }}
+{% elif f.value is not sameas false %}{{ pad }}{{ f.keyword }} {{ f.value | q }}
+{% endif -%}
+{%- elif f.tag == 'words' -%}
+{{ pad }}{{ words(f.keyword, f.value, f.names) }}
+{% elif f.tag == 'weight' -%}
+{%- if f.value is mapping %}{{ pad }}{{ f.keyword }} {{ f.value.value }}{% if f.value.get('reverse') %} reverse{% endif %}
+{% else %}{{ pad }}{{ f.keyword }} {{ f.value }}
+{% endif -%}
+{%- elif f.tag == 'block' -%}
+{{ pad }}{{ f.keyword }} {
+{% for sub in f.children %}{{ field(sub, indent + 1) }}{% endfor -%}
+{{ pad }}}
+{% elif f.tag == 'runtime' -%}
+{% for line in f.lines %}{{ pad }}{{ line }}
+{% endfor -%}
+{%- else -%}
+{{ pad }}{{ f.keyword }} {
+{% for item in f.value -%}
+{{ pad }}    {% if f.tag == 'addresses' %}{{ address(item) }}{% elif f.tag == 'routes' %}{{ route(item) }}
+{%- elif f.tag == 'tracks' %}{{ track(item, f.noreverse) }}{% else %}{{ item | q }}{% endif %}
+{% endfor -%}
+{{ pad }}}
+{% endif -%}
+{%- endmacro -%}
+
+{{ header }} {
+{% for f in fields %}{{ field(f, 1) }}{% endfor -%}
+}
+"""
+
+_LINE_LISTS = {
+    'virtual_ipaddress': 'addresses',
+    'virtual_ipaddress_excluded': 'addresses',
+    'virtual_routes': 'routes',
+    'unicast_peer': 'peers',
+    'track_interface': 'tracks',
+    'track_script': 'tracks',
+}
+
+
+def field_specs(fields, values):
+    """What the template needs for one block: its keywords in table order, each with its kind."""
+    specs = []
+    for f in fields:
+        if f.name not in values:
+            continue
+        kind = f.kind
+        spec = {'keyword': f.name, 'value': values[f.name]}
+        if isinstance(kind, vrrpd_kinds.Flag):
+            negative = [k for k, alias in f.aliases.items()
+                        if isinstance(alias, vrrpd_kinds.Flag) and not alias.present]
+            spec.update(tag='flag', bool_arg=kind.bool_arg, negative=negative[0] if negative else None)
+        elif isinstance(kind, vrrpd_kinds.Scalar):
+            spec['tag'] = 'scalar'
+        elif isinstance(kind, vrrpd_kinds.OptionalValue):
+            spec['tag'] = 'optional'
+        elif isinstance(kind, vrrpd_kinds.Words):
+            spec.update(tag='words', names=list(kind.names))
+        elif isinstance(kind, vrrpd_kinds.Weight):
+            spec['tag'] = 'weight'
+        elif isinstance(kind, vrrpd_kinds.WordList):
+            spec['tag'] = 'words_block'
+        elif isinstance(kind, vrrpd_kinds.LineList) and f.name in _LINE_LISTS:
+            spec.update(tag=_LINE_LISTS[f.name], noreverse=f.name == 'track_script')
+        elif isinstance(kind, vrrpd_kinds.SubBlock):
+            spec.update(tag='block', children=field_specs(kind.fields, values[f.name]))
+        else:
+            # a kind this template does not know yet (newer runtime): its own renderer writes it
+            spec.update(tag='runtime', lines=kind.render(f.name, values[f.name]))
+        specs.append(spec)
+    return specs
+
+
+def render_block(kind, name, data):
+    """keepalived text of one validated block (dict form), rendered by the jinja2 template."""
+    block = vrrpd_schema.TOP_BLOCKS[BLOCKS[kind][1]]
+    header = block.keyword if not block.named else '%s %s' % (block.keyword, vrrpd_kinds.quote(name))
+    env = jinja2.Environment(autoescape=False, keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
+                             extensions=['jinja2.ext.loopcontrols'])
+    env.filters['q'] = vrrpd_kinds.quote
+    template = env.from_string(TEMPLATE)
+    return template.render(header=header, fields=field_specs(block.fields, data)).lstrip('\n')
+
+
+# --------------------------------------------------------------------------
+# Module options <-> dict form
+
+def _strip_none(value):
+    """Ansible fills unset sub-options with None; the dict form leaves them out."""
+    if isinstance(value, dict):
+        return dict((k, _strip_none(v)) for k, v in value.items() if v is not None)
+    if isinstance(value, list):
+        return [_strip_none(v) for v in value]
+    return value
+
+
+def dict_form(kind, params):
+    """The dict-form body of one block from the module's parameters (unset options left out)."""
+    block = vrrpd_schema.TOP_BLOCKS[BLOCKS[kind][1]]
+    body = {}
+    for f in block.fields:
+        option = KEY_TO_OPTION.get(f.name, f.name)
+        if params.get(option) is not None:
+            body[f.name] = _strip_none(params[option])
+    return body
+
+
+def option_path(path):
+    """A dict-form path inside a block -> the module option it comes from (``virtual_ipaddress[0].scope``)."""
+    if not path:
+        return '<options>'
+    first = KEY_TO_OPTION.get(path[0], path[0])
+    return vrrpd_schema.dotted((first,) + tuple(path[1:]))
+
+
+def validate_block(kind, name, body):
+    """Validate with the runtime's schema; return (validated body, problems naming module options)."""
+    key = BLOCKS[kind][0]
+    if kind == 'global_defs':
+        data, prefix = {key: body}, (key,)
+    else:
+        data, prefix = {key: {name: body}}, (key, name)
+    try:
+        validated = vrrpd_schema.validate(data)
+    except vrrpd_schema.ValidationError as exc:
+        problems = []
+        for problem in exc.problems:
+            path = tuple(problem.path)
+            inner = path[len(prefix):] if path[:len(prefix)] == prefix else path
+            text = problem.message
+            full = vrrpd_schema.dotted(path)
+            if text.startswith(full + ': '):
+                text = text[len(full) + 2:]
+            problems.append('%s: %s' % (option_path(inner), text))
+        return None, problems
+    return (validated[key] if kind == 'global_defs' else validated[key][name]), []
+
+
+# --------------------------------------------------------------------------
+# Files
+
+def block_path(config_dir, kind, name=None):
+    prefix = BLOCKS[kind][2]
+    return os.path.join(config_dir, prefix + ('.conf' if name is None else name + '.conf'))
+
+
+def check_name(name):
+    """A block name becomes part of a file name: refuse what would escape config_dir."""
+    if not name or '/' in name or '\0' in name or name.startswith('.'):
+        return 'name: %r cannot be used in a file name (no "/", no leading ".")' % (name,)
+    return None
+
+
+def default_main_text(main_config, config_dir):
+    """The main file the modules create when there is none: one include of config_dir."""
+    main_dir = os.path.dirname(os.path.abspath(main_config))
+    target = os.path.relpath(os.path.abspath(config_dir), main_dir)
+    if target.startswith('..'):
+        target = os.path.abspath(config_dir)
+    return ('# Managed by Ansible (crans.vrrp): created because it was missing; edit freely.\n'
+            'include %s\n' % vrrpd_kinds.quote(os.path.join(target, '*.conf')))
+
+
+def _read(path):
+    try:
+        with open(path, 'r', encoding='utf-8') as stream:
+            return stream.read()
+    except FileNotFoundError:
+        return None
+
+
+def _rewrite_includes(text, main_dir, config_dir, staged_dir):
+    """The main file's text for the staging directory, and whether it includes config_dir.
+
+    Include patterns are made absolute (relative ones resolve against the
+    main file's directory, as the runtime does); those inside ``config_dir``
+    point at its staged copy instead.  Returns (text, patterns into config_dir).
+    """
+    real_dir = os.path.realpath(config_dir)
+    lines, patterns = [], []
+    for line in text.split('\n'):
+        try:
+            words = vrrpd_lexer.split_words(vrrpd_lexer.strip_comment(line).strip())
+        except vrrpd_lexer.QuoteError:
+            lines.append(line)
+            continue
+        if len(words) != 2 or words[0] not in vrrpd_lexer.INCLUDE_CHECKS:
+            lines.append(line)
+            continue
+        pattern = words[1] if os.path.isabs(words[1]) else os.path.join(main_dir, words[1])
+        if os.path.realpath(os.path.dirname(pattern)) == real_dir:
+            patterns.append(os.path.basename(pattern))
+            pattern = os.path.join(staged_dir, os.path.basename(pattern))
+        lines.append('%s %s' % (words[0], vrrpd_kinds.quote(pattern)))
+    return '\n'.join(lines), patterns
+
+
+def _included(filename, patterns):
+    for pattern in patterns:
+        for alternative in vrrpd_lexer.expand_braces(pattern):
+            if fnmatch.fnmatchcase(filename, alternative):
+                return True
+    return False
+
+
+def config_test(module, main_text, config_dir, path, content):
+    """Run ``vrrpd -t`` on the assembled configuration with ``content`` (None: removed) at ``path``.
+
+    Nothing on the host changes: main file and config_dir are staged in a
+    temporary directory.  Returns (ok, errors, warnings, included), messages
+    naming the real files.
+    """
+    main_config = module.params['main_config']
+    stage = tempfile.mkdtemp(prefix='vrrp-check-', dir=module.tmpdir)
+    try:
+        staged_dir = os.path.join(stage, 'conf.d')
+        os.mkdir(staged_dir)
+        if os.path.isdir(config_dir):
+            for entry in sorted(os.listdir(config_dir)):
+                source = os.path.join(config_dir, entry)
+                if os.path.isfile(source) and entry != os.path.basename(path):
+                    shutil.copy(source, os.path.join(staged_dir, entry))
+        if content is not None:
+            with open(os.path.join(staged_dir, os.path.basename(path)), 'w', encoding='utf-8') as stream:
+                stream.write(content)
+        main_dir = os.path.dirname(os.path.abspath(main_config))
+        text, patterns = _rewrite_includes(main_text, main_dir, config_dir, staged_dir)
+        staged_main = os.path.join(stage, 'main.conf')
+        with open(staged_main, 'w', encoding='utf-8') as stream:
+            stream.write(text)
+        rc, out, err = module.run_command([sys.executable, '-m', 'vrrpd.cli', '-t', '-f', staged_main])
+        lines = [line.replace(staged_dir, config_dir).replace(staged_main, main_config)
+                 for line in (err + out).splitlines() if line.strip()]
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    # keepalived's -t statuses: 0 fine, 4 corrected, 5 script security: still runs; 3 (or a crash) does not
+    ok = rc in (0, 4, 5)
+    errors = [line for line in lines if ': warning:' not in line and not line.endswith('configuration OK')]
+    ours = [line for line in lines if line.startswith(path + ':') and ': warning:' in line]
+    if rc == 0 or ok:
+        errors = []
+    elif not errors:
+        errors = lines or ['vrrpd -t exited with status %d' % rc]
+    return ok, errors, ours, _included(os.path.basename(path), patterns)
+
+
+def mask_secrets(text):
+    """Diffs show ``auth_pass ********``: a changed password is not printed."""
+    if text is None:
+        return text
+    out = []
+    for line in text.split('\n'):
+        stripped = line.lstrip()
+        if stripped.startswith('auth_pass ') or stripped.startswith('auth_pass\t'):
+            line = line[:len(line) - len(stripped)] + 'auth_pass ********'
+        out.append(line)
+    return '\n'.join(out)
+
+
+def _write(module, path, content, new_mode):
+    """Write through a temporary file in the same directory, then atomic_move (a new file gets new_mode)."""
+    directory = os.path.dirname(path) or '.'
+    exists = os.path.exists(path)
+    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), dir=directory)
+    try:
+        with os.fdopen(fd, 'w', encoding='utf-8') as stream:
+            stream.write(content)
+        module.atomic_move(tmp, path)
+        if not exists:
+            os.chmod(path, new_mode)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def run_block_module(module, kind, module_name):
+    """The whole job of vrrp_global, vrrp_instance, vrrp_script and vrrp_sync_group."""
+    if not HAS_VRRPD:
+        module.fail_json(msg=missing_required_lib('vrrpd (the crans.vrrp runtime)') + '. Hint: ' + INSTALL_HINT,
+                         exception=VRRPD_IMPORT_ERROR)
+    if not HAS_JINJA2:
+        module.fail_json(msg=missing_required_lib('jinja2'), exception=JINJA2_IMPORT_ERROR)
+
+    params = module.params
+    name = params.get('name')
+    if kind != 'global_defs':
+        problem = check_name(name)
+        if problem:
+            module.fail_json(msg=problem)
+    config_dir = params['config_dir']
+    main_config = params['main_config']
+    path = block_path(config_dir, kind, name)
+    state = params['state']
+
+    result = dict(changed=False, path=path)
+    new = None
+    if state == 'present':
+        body, problems = validate_block(kind, name, dict_form(kind, params))
+        if problems:
+            module.fail_json(msg='invalid options: ' + '; '.join(problems), problems=problems, **result)
+        new = HEADER.format(module=module_name) + render_block(kind, name, body)
+        result['config'] = body
+        result['rendered'] = new
+
+    old = _read(path)
+    main_old = _read(main_config)
+    main_new = main_old if main_old is not None else default_main_text(main_config, config_dir)
+    changed = old != new
+    main_changed = main_old is None and state == 'present'
+
+    diffs = []
+    if main_changed:
+        diffs.append(dict(before='', after=main_new, before_header=main_config, after_header=main_config))
+    if changed:
+        diffs.append(dict(before=mask_secrets(old or ''), after=mask_secrets(new or ''),
+                          before_header=path if old is not None else '/dev/null',
+                          after_header=path if new is not None else '/dev/null'))
+
+    if changed or main_changed:
+        ok, errors, warnings, included = config_test(module, main_new, config_dir, path, new)
+        if not ok:
+            module.fail_json(msg='vrrpd -t rejected the configuration with this change; nothing was written: '
+                             + ' | '.join(errors), errors=errors, **result)
+        for warning in warnings:
+            module.warn(warning)
+        if state == 'present' and not included:
+            module.warn('%s does not include %s: the daemon will not read it' % (main_config, path))
+        if not module.check_mode:
+            if main_changed:
+                if not os.path.isdir(os.path.dirname(os.path.abspath(main_config))):
+                    os.makedirs(os.path.dirname(os.path.abspath(main_config)), 0o755)
+                _write(module, main_config, main_new, 0o644)
+            if new is None:
+                os.unlink(path)
+            else:
+                if not os.path.isdir(config_dir):
+                    os.makedirs(config_dir, 0o755)
+                _write(module, path, new, 0o600)
+        result['changed'] = True
+
+    if module._diff:
+        result['diff'] = diffs if len(diffs) != 1 else diffs[0]
+    module.exit_json(**result)
+
+
+# --------------------------------------------------------------------------
+# Arguments shared by the four block modules
+
+def common_argument_spec():
+    return dict(
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        config_dir=dict(type='path', default=DEFAULT_CONFIG_DIR),
+        main_config=dict(type='path', default=DEFAULT_MAIN_CONFIG),
+    )
+
+
+def command_option():
+    """``notify CMD [USER [GROUP]]`` and the like: a string, or a dict command/user/group."""
+    return dict(type='raw')
+
+
+def track_option():
+    return dict(type='list', elements='raw')

@@ -1,0 +1,59 @@
+# Copyright (c) 2025, Crans <root@crans.org>
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.crans.vrrp.plugins.modules import vrrp_global
+
+FILE = '00-global_defs.conf'
+SEED = dict(
+    router_id='routeur-sam',
+    notification_email=['root@crans.org'],
+    notification_email_from='keepalived@crans.org',
+    smtp_server=dict(host='smtp.adm.crans.org'),
+)
+
+
+def test_seed_globals(run):
+    result = run(vrrp_global, SEED)
+    assert result['changed'] is True, result
+    text = run.read(FILE)
+    assert 'global_defs {\n' in text
+    assert '    notification_email {\n        root@crans.org\n    }\n' in text
+    assert '    smtp_server smtp.adm.crans.org 25\n' in text
+    assert result['config']['smtp_server'] == {'host': 'smtp.adm.crans.org', 'port': 25}
+    assert run(vrrp_global, SEED)['changed'] is False
+
+
+def test_flags_and_words(run):
+    args = dict(vrrp_strict=True, enable_script_security=True, script_user=dict(user='nobody', group='nogroup'),
+                vrrp_notify_fifo='/run/vrrp.fifo', smtp_connect_timeout=2.5)
+    result = run(vrrp_global, args)
+    assert result['changed'] is True, result
+    text = run.read(FILE)
+    for line in ('vrrp_strict', 'enable_script_security', 'script_user nobody nogroup',
+                 'vrrp_notify_fifo /run/vrrp.fifo', 'smtp_connect_timeout 2.5'):
+        assert '    %s\n' % line in text
+
+
+def test_invalid_multicast_group(run):
+    result = run(vrrp_global, dict(vrrp_mcast_group4='198.51.100.1'))
+    assert result['failed'] is True
+    assert 'vrrp_mcast_group4' in result['msg'] and '198.51.100.1' in result['msg']
+    assert not os.path.exists(run.path(FILE))
+
+
+def test_type_error_names_option(run):
+    result = run(vrrp_global, dict(vrrp_version='three'))
+    assert result['failed'] is True
+    assert 'vrrp_version' in result['msg']
+
+
+def test_absent(run):
+    run(vrrp_global, SEED)
+    assert run(vrrp_global, dict(state='absent'))['changed'] is True
+    assert not os.path.exists(run.path(FILE))
+    assert run(vrrp_global, dict(state='absent'), check=True)['changed'] is False
