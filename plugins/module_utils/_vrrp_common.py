@@ -6,8 +6,8 @@
 
 The runtime (``vrrpd``, shipped in the collection's ``runtime/`` and installed
 on the managed host) is the single definition of every keyword: this file
-validates module options with ``vrrpd.config.schema``, renders them with a
-jinja2 template into keepalived syntax, has ``vrrpd -t`` check the assembled
+validates module options with ``vrrpd.config.schema``, renders them with the
+runtime's jinja2 renderer (``vrrpd.config.render``) into keepalived syntax, has ``vrrpd -t`` check the assembled
 configuration, then moves the file into place.
 
 One block per file, under ``config_dir`` (default ``/etc/vrrpd/conf.d``)::
@@ -34,17 +34,9 @@ import traceback
 from ansible.module_utils.basic import missing_required_lib
 
 try:
-    import jinja2
-except ImportError:
-    HAS_JINJA2 = False
-    JINJA2_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_JINJA2 = True
-    JINJA2_IMPORT_ERROR = None
-
-try:
     from vrrpd.config import schema as vrrpd_schema
     from vrrpd.config import kinds as vrrpd_kinds
+    from vrrpd.config import render as vrrpd_render
     from vrrpd.config import lexer as vrrpd_lexer
 except ImportError:
     HAS_VRRPD = False
@@ -76,139 +68,13 @@ KEY_TO_OPTION = dict((v, k) for k, v in OPTION_TO_KEY.items())
 
 HEADER = '# Managed by Ansible ({module}): local changes will be overwritten.\n'
 
-# --------------------------------------------------------------------------
-# The keepalived text, as a jinja2 template.  The runtime's field tables give
-# the order and the kind of every keyword (``field_specs`` below); the syntax
-# of each kind is written here.  The round-trip tests hold this template and
-# the runtime's parser (and its own renderer) together.
-
-TEMPLATE = r"""
-{%- macro words(keyword, value, names) -%}
-{%- if value is mapping -%}
-{{ keyword }}{% for n in names %}{% if n in value %} {{ value[n] | q }}{% else %}{% break %}{% endif %}{% endfor %}
-{%- else -%}
-{{ keyword }} {{ value | q }}
-{%- endif -%}
-{%- endmacro -%}
-
-{%- macro address(item) -%}
-{%- if item is mapping -%}
-{{ item.address | q }}
-{%- for opt in ('brd', 'dev', 'scope', 'label') %}{% if opt in item %} {{ opt }} {{ item[opt] | q }}{% endif %}{% endfor %}
-{%- if item.get('no_track') %} no_track{% endif %}
-{%- else -%}
-{{ item | q }}
-{%- endif -%}
-{%- endmacro -%}
-
-{%- macro route(item) -%}
-{%- if 'type' in item %}{{ item.type }} {% endif %}{{ item.to | q }}
-{%- for opt in ('src', 'via', 'dev', 'table', 'metric', 'scope', 'protocol') %}{% if opt in item %} {{ opt }} {{ item[opt] | q }}{% endif %}{% endfor %}
-{%- for flag in ('no_track', 'onlink') %}{% if item.get(flag) %} {{ flag }}{% endif %}{% endfor %}
-{%- endmacro -%}
-
-{%- macro track(item, noreverse) -%}
-{%- if item is mapping -%}
-{{ item.name | q }}{% if 'weight' in item %} weight {{ item.weight }}{% endif %}
-{%- if item.get('reverse') %} reverse{% elif 'reverse' in item and noreverse %} noreverse{% endif %}
-{%- else -%}
-{{ item | q }}
-{%- endif -%}
-{%- endmacro -%}
-
-{%- macro field(f, indent) -%}
-{%- set pad = '    ' * indent -%}
-{%- if f.tag == 'flag' -%}
-{%- if f.value %}{{ pad }}{{ f.keyword }}
-{% elif f.negative %}{{ pad }}{{ f.negative }}
-{% elif f.bool_arg %}{{ pad }}{{ f.keyword }} false
-{% endif -%}
-{%- elif f.tag == 'scalar' -%}
-{{ pad }}{{ f.keyword }} {{ f.value | q }}
-{% elif f.tag == 'optional' -%}
-{%- if f.value is sameas true %}{{ pad }}{{ f.keyword }}
-{% elif f.value is not sameas false %}{{ pad }}{{ f.keyword }} {{ f.value | q }}
-{% endif -%}
-{%- elif f.tag == 'words' -%}
-{{ pad }}{{ words(f.keyword, f.value, f.names) }}
-{% elif f.tag == 'weight' -%}
-{%- if f.value is mapping %}{{ pad }}{{ f.keyword }} {{ f.value.value }}{% if f.value.get('reverse') %} reverse{% endif %}
-{% else %}{{ pad }}{{ f.keyword }} {{ f.value }}
-{% endif -%}
-{%- elif f.tag == 'block' -%}
-{{ pad }}{{ f.keyword }} {
-{% for sub in f.children %}{{ field(sub, indent + 1) }}{% endfor -%}
-{{ pad }}}
-{% elif f.tag == 'runtime' -%}
-{% for line in f.lines %}{{ pad }}{{ line }}
-{% endfor -%}
-{%- else -%}
-{{ pad }}{{ f.keyword }} {
-{% for item in f.value -%}
-{{ pad }}    {% if f.tag == 'addresses' %}{{ address(item) }}{% elif f.tag == 'routes' %}{{ route(item) }}
-{%- elif f.tag == 'tracks' %}{{ track(item, f.noreverse) }}{% else %}{{ item | q }}{% endif %}
-{% endfor -%}
-{{ pad }}}
-{% endif -%}
-{%- endmacro -%}
-
-{{ header }} {
-{% for f in fields %}{{ field(f, 1) }}{% endfor -%}
-}
-"""
-
-_LINE_LISTS = {
-    'virtual_ipaddress': 'addresses',
-    'virtual_ipaddress_excluded': 'addresses',
-    'virtual_routes': 'routes',
-    'unicast_peer': 'peers',
-    'track_interface': 'tracks',
-    'track_script': 'tracks',
-}
-
-
-def field_specs(fields, values):
-    """What the template needs for one block: its keywords in table order, each with its kind."""
-    specs = []
-    for f in fields:
-        if f.name not in values:
-            continue
-        kind = f.kind
-        spec = {'keyword': f.name, 'value': values[f.name]}
-        if isinstance(kind, vrrpd_kinds.Flag):
-            negative = [k for k, alias in f.aliases.items()
-                        if isinstance(alias, vrrpd_kinds.Flag) and not alias.present]
-            spec.update(tag='flag', bool_arg=kind.bool_arg, negative=negative[0] if negative else None)
-        elif isinstance(kind, vrrpd_kinds.Scalar):
-            spec['tag'] = 'scalar'
-        elif isinstance(kind, vrrpd_kinds.OptionalValue):
-            spec['tag'] = 'optional'
-        elif isinstance(kind, vrrpd_kinds.Words):
-            spec.update(tag='words', names=list(kind.names))
-        elif isinstance(kind, vrrpd_kinds.Weight):
-            spec['tag'] = 'weight'
-        elif isinstance(kind, vrrpd_kinds.WordList):
-            spec['tag'] = 'words_block'
-        elif isinstance(kind, vrrpd_kinds.LineList) and f.name in _LINE_LISTS:
-            spec.update(tag=_LINE_LISTS[f.name], noreverse=f.name == 'track_script')
-        elif isinstance(kind, vrrpd_kinds.SubBlock):
-            spec.update(tag='block', children=field_specs(kind.fields, values[f.name]))
-        else:
-            # a kind this template does not know yet (newer runtime): its own renderer writes it
-            spec.update(tag='runtime', lines=kind.render(f.name, values[f.name]))
-        specs.append(spec)
-    return specs
-
-
 def render_block(kind, name, data):
-    """keepalived text of one validated block (dict form), rendered by the jinja2 template."""
-    block = vrrpd_schema.TOP_BLOCKS[BLOCKS[kind][1]]
-    header = block.keyword if not block.named else '%s %s' % (block.keyword, vrrpd_kinds.quote(name))
-    env = jinja2.Environment(autoescape=False, keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
-                             extensions=['jinja2.ext.loopcontrols'])
-    env.filters['q'] = vrrpd_kinds.quote
-    template = env.from_string(TEMPLATE)
-    return template.render(header=header, fields=field_specs(block.fields, data)).lstrip('\n')
+    """keepalived text of one validated block (dict form), by the runtime's jinja2 renderer.
+
+    The renderer takes every keyword's syntax from the keyword table the runtime
+    parses with, so what a module writes is what vrrpd reads back.
+    """
+    return vrrpd_render.render_block(vrrpd_schema.TOP_BLOCKS[BLOCKS[kind][1]], name, data)
 
 
 # --------------------------------------------------------------------------
@@ -407,8 +273,6 @@ def run_block_module(module, kind, module_name):
     if not HAS_VRRPD:
         module.fail_json(msg=missing_required_lib('vrrpd (the crans.vrrp runtime)') + '. Hint: ' + INSTALL_HINT,
                          exception=VRRPD_IMPORT_ERROR)
-    if not HAS_JINJA2:
-        module.fail_json(msg=missing_required_lib('jinja2'), exception=JINJA2_IMPORT_ERROR)
 
     params = module.params
     name = params.get('name')

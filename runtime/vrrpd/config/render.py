@@ -1,29 +1,40 @@
-"""Dict form back to keepalived.conf text.
+"""Dict form back to keepalived.conf text, for the Ansible modules and the round-trip tests.
 
-The inverse of the parser, driven by the same keyword tables, so that
-``load_text(render_config(d)).data == validate(d)``.  The Ansible side can
-use it directly, or as the reference its jinja2 templates are tested against.
+A jinja2 template lays out each block; every keyword's text comes from the
+same keyword table the parser reads it with (``Kind.render``), so syntax is
+written once and ``load_text(render_config(d)).data == validate(d)``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import jinja2
+
 from .kinds import quote, render_fields
-from .schema import TOP_BLOCKS
+from .schema import TOP_BLOCKS, TopBlock
+
+BLOCK_TEMPLATE = jinja2.Environment(autoescape=False, keep_trailing_newline=True).from_string(
+    "{{ header }} {\n"
+    "{% for line in lines %}    {{ line }}\n{% endfor %}"
+    "}\n"
+)
+
+
+def render_block(block: TopBlock, name: str | None, body: dict[str, Any]) -> str:
+    """keepalived text of one validated block (``name`` for named blocks such as vrrp_instance)."""
+    header = block.keyword if not block.named else f"{block.keyword} {quote(name)}"
+    return BLOCK_TEMPLATE.render(header=header, lines=render_fields(block.fields, body))
 
 
 def render_config(data: dict[str, Any]) -> str:
     """keepalived.conf text for a (validated) dict form."""
-    blocks: list[list[str]] = []
+    parts: list[str] = []
     for block in TOP_BLOCKS.values():
         if block.key not in data:
             continue
         if not block.named:
-            bodies = [(block.keyword, data[block.key])]
+            parts.append(render_block(block, None, data[block.key]))
         else:
-            bodies = [(f"{block.keyword} {quote(name)}", body) for name, body in data[block.key].items()]
-        for header, body in bodies:
-            inner = render_fields(block.fields, body)
-            blocks.append([f"{header} {{", *("    " + line for line in inner), "}"])
-    return "\n\n".join("\n".join(lines) for lines in blocks) + "\n"
+            parts += [render_block(block, name, body) for name, body in data[block.key].items()]
+    return "\n".join(parts)
