@@ -68,6 +68,7 @@ KEY_TO_OPTION = dict((v, k) for k, v in OPTION_TO_KEY.items())
 
 HEADER = '# Managed by Ansible ({module}): local changes will be overwritten.\n'
 
+
 def render_block(kind, name, data):
     """keepalived text of one validated block (dict form), by the runtime's jinja2 renderer.
 

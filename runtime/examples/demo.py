@@ -42,7 +42,7 @@ vrrp_instance VI_ALL {{
 
 def status(peer: VrrpdPeer) -> str:
     return subprocess.run([sys.executable, "-m", "vrrpd.ctl", "-s", peer.socket, "status"],
-                          capture_output=True, text=True, timeout=10).stdout
+                          capture_output=True, text=True, timeout=10, check=False).stdout
 
 
 def holders(lab: Lab) -> list[str]:

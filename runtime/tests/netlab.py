@@ -283,7 +283,7 @@ def run_in_netns(netns: str, fn: Callable[[], Any], timeout: float = 10.0) -> An
 def _ip(*args: str, input: str | None = None, timeout: float = 15.0) -> str:
     """Run ``ip ARGS`` and return stdout; raise LabError with stderr on failure."""
     cmd = ["ip", *args]
-    res = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout)
+    res = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout, check=False)
     if res.returncode != 0:
         raise LabError(f"{shlex.join(cmd)} failed ({res.returncode}): {res.stderr.strip()}\n{input or ''}")
     return res.stdout
@@ -301,7 +301,7 @@ def _new_prefix() -> str:
     """Per-run name prefix ``vt<pid%1000><2 chars>``, checked against existing namespaces."""
     existing = list_netns()
     alphabet = string.ascii_lowercase + string.digits
-    for _ in range(100):
+    for _attempt in range(100):
         prefix = f"vt{os.getpid() % 1000}{''.join(random.choices(alphabet, k=2))}"
         if not any(name.startswith(prefix) for name in existing):
             return prefix
@@ -591,7 +591,7 @@ class Node:
         with self.socket(family, socket.SOCK_RAW, proto) as sock:
             # Resolve the scope here, not with getaddrinfo: that would look the
             # interface up in the root namespace.
-            host, _, scope = dst.partition("%")
+            host, _sep, scope = dst.partition("%")
             addr: tuple[Any, ...] = (host, 0, 0, self.ifindex(scope) if scope else 0) if v6 else (host, 0)
             start = time.monotonic()
             sock.sendto(header + payload, addr)
@@ -1001,7 +1001,7 @@ class Lab:
         script = "set -e\n" + "\n".join(lines) + "\n"
         res = subprocess.run(
             ["ip", "netns", "exec", netns, "sh", "-c", script],
-            capture_output=True, text=True, timeout=30,
+            capture_output=True, text=True, timeout=30, check=False,
         )
         if res.returncode != 0:
             raise LabError(f"setup in {netns} failed: {res.stderr.strip()}\n{script}")
@@ -1033,15 +1033,15 @@ class Lab:
         if self._closed:
             return
         self._closed = True
-        pending: BaseException | None = None
+        # The error to raise at the end (at most one): the first, or the last KeyboardInterrupt.
+        pending: list[BaseException] = []
 
         def step(fn: Callable[[], Any]) -> None:
-            nonlocal pending
             try:
                 fn()
             except BaseException as exc:  # noqa: BLE001 - keep tearing down
-                if pending is None or isinstance(exc, KeyboardInterrupt):
-                    pending = exc
+                if not pending or isinstance(exc, KeyboardInterrupt):
+                    pending[:] = [exc]
 
         # Signal everything first, then wait against one shared deadline:
         # keepalived needs ~1 s to stop after SIGTERM, so stopping peers one
@@ -1064,10 +1064,11 @@ class Lab:
         if self._own_workdir and not self.keep_workdir:
             step(lambda: shutil.rmtree(self.workdir, ignore_errors=True))
         _LIVE_LABS.discard(self)
-        if pending is not None and not isinstance(pending, (LabError, OSError, AssertionError)):
-            raise pending
-        if pending is not None:
-            raise LabError(f"teardown of {self} had errors: {pending!r}") from pending
+        if pending:
+            error = pending[0]
+            if not isinstance(error, (LabError, OSError, AssertionError)):
+                raise error
+            raise LabError(f"teardown of {self} had errors: {error!r}") from error
 
     def _kill_namespace_processes(self) -> None:
         pids = [pid for name in self._netns_created for pid in _netns_pids(name)]

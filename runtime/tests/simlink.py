@@ -146,7 +146,7 @@ class SimLink:
                 assert timer_router.machine is not None
                 self._apply(timer_router, timer_router.machine.on_timer(at))
             else:
-                _, _, sender, receiver, payload = heapq.heappop(self._queue)
+                _at, _seq, sender, receiver, payload = heapq.heappop(self._queue)
                 self._deliver(sender, receiver, payload)
         self.now = max(self.now, until)
 

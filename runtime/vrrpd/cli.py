@@ -68,7 +68,7 @@ def _check(path: str) -> tuple[int, object]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.config_test:
-        status, _ = _check(args.config)
+        status, _config = _check(args.config)
         if status == EXIT_OK:
             print(f"{args.config}: configuration OK", file=sys.stderr)
         return status

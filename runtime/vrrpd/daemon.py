@@ -39,7 +39,6 @@ from .track.scripts import ScriptTracker
 log = logging.getLogger("vrrpd")
 
 
-
 class ConfigRejected(Exception):
     """The configuration cannot run; the message lists every FILE:LINE problem."""
 

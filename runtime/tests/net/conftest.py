@@ -42,11 +42,11 @@ def _netns_unavailable_reason() -> str | None:
         return "iproute2 'ip' command not found"
     probe = f"vtprobe{os.getpid() % 1000}{uuid.uuid4().hex[:4]}"
     try:
-        add = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True, timeout=10)
+        add = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True, timeout=10, check=False)
         if add.returncode != 0:
             return f"'ip netns add' failed: {add.stderr.strip()}"
     finally:
-        subprocess.run(["ip", "netns", "del", probe], capture_output=True, timeout=10)
+        subprocess.run(["ip", "netns", "del", probe], capture_output=True, timeout=10, check=False)
     return None
 
 
@@ -82,7 +82,7 @@ def _netns_support() -> Iterator[None]:
     )
     if leftover:
         for name in leftover:
-            subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=10)
+            subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=10, check=False)
         warnings.warn(f"net tests leaked namespaces (now deleted): {leftover}")
 
 

@@ -260,11 +260,11 @@ def test_control_a_well_formed_forged_advert_is_accepted(hostile: Hostile) -> No
     new election"); the BACKUP briefly follows the forger, then node 1 again.
     """
     before = hostile.snapshot()
-    hostile.inject([hostile.frame4(hostile.v2(150)) for _ in range(COPIES)])
+    hostile.inject([hostile.frame4(hostile.v2(150)) for _copy in range(COPIES)])
     wait_until(lambda: hostile.master.instance("VI_1")["counters"]["advert_rcvd"]
                == before[0]["instances"]["VI_1"]["counters"]["advert_rcvd"] + COPIES, 5.0, 0.02,
                "the MASTER to accept the well-formed forged v2 adverts")
-    hostile.inject([hostile.frame6(hostile.v3(150)) for _ in range(COPIES)])
+    hostile.inject([hostile.frame6(hostile.v3(150)) for _copy in range(COPIES)])
     wait_until(lambda: hostile.master.instance("VI_6")["counters"]["advert_rcvd"]
                == before[0]["instances"]["VI_6"]["counters"]["advert_rcvd"] + COPIES, 5.0, 0.02,
                "the MASTER to accept the well-formed forged v3/IPv6 adverts")
@@ -279,7 +279,7 @@ def test_control_a_well_formed_forged_advert_is_accepted(hostile: Hostile) -> No
 def test_v2_hostile_advert_is_counted_and_ignored(hostile: Hostile, case: str) -> None:
     build, reason, where, receivers = V2_CASES[case]
     before = hostile.snapshot()
-    hostile.inject([build(hostile, prio) for prio in FORGED for _ in range(COPIES)])
+    hostile.inject([build(hostile, prio) for prio in FORGED for _copy in range(COPIES)])
     _check_after(hostile, before, _only(reason, where, receivers))
 
 
@@ -301,7 +301,7 @@ V6_CASES: dict[str, Case] = {
 def test_v3_ipv6_hostile_advert_is_counted_and_ignored(hostile: Hostile, case: str) -> None:
     build, reason, where, receivers = V6_CASES[case]
     before = hostile.snapshot()
-    hostile.inject([build(hostile, prio) for prio in FORGED for _ in range(COPIES)])
+    hostile.inject([build(hostile, prio) for prio in FORGED for _copy in range(COPIES)])
     _check_after(hostile, before, _only(reason, where, receivers))
 
 
@@ -404,7 +404,7 @@ def test_unicast_advert_from_unconfigured_source_is_dropped_and_counted(make_lab
     before = [p.instance() for p in (master, backup)]
     with n3.socket(socket.AF_PACKET, socket.SOCK_RAW, 0) as sock:
         sock.bind((n3.ifname, 0))
-        for _ in range(COPIES):
+        for _copy in range(COPIES):
             sock.send(forged(n1, 254))   # would make the MASTER step down
             sock.send(forged(n2, 0))     # would make the BACKUP take over
     reason = packet.Reason.ADDR_COUNT.value  # keepalived's counter for "wrong kind of source/destination"

@@ -39,11 +39,11 @@ SMTP_PORT = 2525
 SETTLE = 0.5  # how long "nothing more happens" is watched
 
 
-
 def _identity(path: Any) -> tuple[int, int]:
     """Inode and change time: a re-created file may get the freed inode number back."""
     st = os.stat(path)
     return st.st_ino, st.st_ctime_ns
+
 
 def _down(priority: int) -> float:
     return master_down_interval(3, priority, 10)
@@ -334,12 +334,12 @@ def _sink(node: Any) -> Path:
 
 def _mail(entry: dict[str, Any]) -> tuple[dict[str, str], str]:
     """(headers, body) of one received message."""
-    head, _, body = entry["data"].partition("\r\n\r\n")
+    head, _sep, body = entry["data"].partition("\r\n\r\n")
     headers = {}
     for line in head.split("\r\n"):
         if line.startswith(" "):
             continue  # folded To: continuation
-        name, _, value = line.partition(": ")
+        name, _sep, value = line.partition(": ")
         headers[name] = value
     return headers, body
 
@@ -357,7 +357,10 @@ def test_smtp_alerts_have_keepalived_s_format(make_lab: Any) -> None:
     out = _sink(lab.node(1))
     one = VrrpdPeer(lab.node(1), _conf(_instance(150, extra="smtp_alert"), global_extra=MAIL_GLOBALS)).start()
     wait_until(lambda: one.state() == "MASTER", _down(150) + 2.0, 0.01, "node 1 MASTER")
-    subjects = lambda: [_mail(m)[0]["Subject"] for m in read_mails(out)]  # noqa: E731
+
+    def subjects() -> list[str]:
+        return [_mail(m)[0]["Subject"] for m in read_mails(out)]
+
     _exactly(subjects, ["[router] VRRP Instance VI_1 - Entering BACKUP state",
                         "[router] VRRP Instance VI_1 - Entering MASTER state"], 5.0, "BACKUP and MASTER mails")
     assert one.stop() == 0
@@ -400,7 +403,10 @@ def test_fault_mails_and_one_mail_per_state(make_lab: Any, no_email_faults: bool
         globals_ += "\nno_email_faults"
     one = VrrpdPeer(node1, _conf(_instance(100, notify=str(script), extra=extra), global_extra=globals_)).start()
     wait_until(lambda: one.instance()["master_priority"] == 150, 2.0, 0.01, "node 1 hears node 2")
-    subjects = lambda: [_mail(m)[0]["Subject"].rsplit(" - ", 1)[1] for m in read_mails(out)]  # noqa: E731
+
+    def subjects() -> list[str]:
+        return [_mail(m)[0]["Subject"].rsplit(" - ", 1)[1] for m in read_mails(out)]
+
     wait_until(lambda: subjects() == ["Entering BACKUP state"], 5.0, 0.02, "BACKUP mail")
 
     lab.link_down(node1, "eth1")

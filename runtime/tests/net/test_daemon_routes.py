@@ -33,14 +33,17 @@ SLACK = 0.5
 BLACKHOLE = {"203.0.113.32/27": ("blackhole 203.0.113.32/27", {"type": "blackhole"})}
 
 
-def _conf(priority: int, routes: dict[str, tuple[str, dict[str, Any]]] = ROUTES) -> str:
-    lines = ["virtual_routes {", *(f"    {line}" for line, _ in routes.values()), "}"]
+def _conf(priority: int, routes: dict[str, tuple[str, dict[str, Any]]] | None = None) -> str:
+    """The config of one instance with ``routes`` (default ``ROUTES``) as its virtual_routes."""
+    routes = ROUTES if routes is None else routes
+    lines = ["virtual_routes {", *(f"    {line}" for line, _want in routes.values()), "}"]
     return keepalived_conf(vrrp_instance(priority=priority, version=2, advert_int=1, vips=(f"{VIP}/24",),
                                          extra="\n".join(lines)))
 
 
-def _routes(node: Node, routes: dict[str, Any] = ROUTES) -> dict[str, dict[str, Any]]:
-    """Our prefixes present in the node's main tables, as ``ip -j route`` shows them."""
+def _routes(node: Node, routes: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Our prefixes (``routes``, default ``ROUTES``) present in the node's main tables, as ``ip -j route`` shows them."""
+    routes = ROUTES if routes is None else routes
     found: dict[str, dict[str, Any]] = {}
     for family in ("-4", "-6"):
         out = node.run(["ip", "-j", family, "route", "show", "table", "main"]).stdout
@@ -51,7 +54,8 @@ def _routes(node: Node, routes: dict[str, Any] = ROUTES) -> dict[str, dict[str, 
     return found
 
 
-def _installed(node: Node, expected: dict[str, tuple[str, dict[str, Any]]] = ROUTES) -> bool:
+def _installed(node: Node, expected: dict[str, tuple[str, dict[str, Any]]] | None = None) -> bool:
+    expected = ROUTES if expected is None else expected
     routes = _routes(node, expected)
     if set(routes) != set(expected):
         return False

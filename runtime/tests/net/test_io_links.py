@@ -79,7 +79,7 @@ def test_admin_down_up_produces_events_and_link_state(io_lab: Lab, monitor: Link
     node = io_lab.nodes[0]
     ifname = node.ifname
     events = Collector(monitor)
-    assert monitor.drain() == [] or True  # nothing queued that matters yet
+    monitor.drain()  # discard whatever is queued already: nothing that matters yet
     assert monitor.link_state(ifname) is True
 
     io_lab.link_down(node)
@@ -189,7 +189,7 @@ def test_macvlan_vmac_lifecycle(io_lab: Lab, monitor: LinkMonitor) -> None:
 def test_drain_is_non_blocking(monitor: LinkMonitor) -> None:
     monitor.drain()
     assert monitor.drain() == []
-    readable, _, _ = select.select([monitor.fileno()], [], [], 0)
+    readable, _writable, _exceptional = select.select([monitor.fileno()], [], [], 0)
     assert readable == []
 
 

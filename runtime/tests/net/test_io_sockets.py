@@ -38,8 +38,8 @@ def in_ns(node: Node, fn: Callable[[], Any]) -> Any:
 
 
 def make(node: Node, family: int, **kwargs: Any) -> VrrpSocket:
-    kwargs.setdefault("group", G4 if family == socket.AF_INET else G6)
-    return in_ns(node, lambda: VrrpSocket(family, node.ifname, **kwargs))
+    group = kwargs.pop("group", G4 if family == socket.AF_INET else G6)
+    return in_ns(node, lambda: VrrpSocket(family, node.ifname, group=group, **kwargs))
 
 
 def receive(

@@ -142,7 +142,7 @@ def test_vrrp_multicast_flows_between_nodes(make_lab: Callable[..., Lab], tcpdum
             tx.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, n1.ifname.encode())
             tx.sendto(v2, (VRRP_GROUP4, 0))
         for sock in rx4:
-            data, (src, _) = sock.recvfrom(2048)
+            data, (src, _port) = sock.recvfrom(2048)
             ihl = (data[0] & 0x0F) * 4
             assert src == n1.ip4 and data[8] == 255, "TTL must arrive as 255"
             assert data[ihl:] == v2
@@ -216,13 +216,16 @@ def v2_scenario(
     with Lab(2, workdir=tmp_path_factory.mktemp("v2lab")) as lab:
         n1, n2 = lab.nodes
         cap = lab.capture()
-        notify1, _ = notify_marker(n1.tmpdir)
+        notify1, _read1 = notify_marker(n1.tmpdir)
         notify2, read2 = notify_marker(n2.tmpdir)
-        conf = lambda prio, script, rid: keepalived_conf(  # noqa: E731
-            vrrp_instance("VI_1", interface="eth0", vrid=51, priority=prio, vips=[f"{VIP4}/24"],
-                          advert_int=1, version=2, notify=script),
-            router_id=rid,
-        )
+
+        def conf(prio: int, script: Path, rid: str) -> str:
+            return keepalived_conf(
+                vrrp_instance("VI_1", interface="eth0", vrid=51, priority=prio, vips=[f"{VIP4}/24"],
+                              advert_int=1, version=2, notify=script),
+                router_id=rid,
+            )
+
         master = KeepalivedPeer(n1, conf(150, notify1, "n1"), binary=keepalived_bin)
         backup = KeepalivedPeer(n2, conf(100, notify2, "n2"), binary=keepalived_bin)
         sc = V2Scenario(lab, master, backup, read2)
@@ -348,14 +351,17 @@ def test_keepalived_v3_ipv6_takeover(
     lab = make_lab(2)
     n1, n2 = lab.nodes
     cap = lab.capture()
-    notify1, _ = notify_marker(n1.tmpdir)
+    notify1, _read1 = notify_marker(n1.tmpdir)
     notify2, read2 = notify_marker(n2.tmpdir)
     # IPv6 is always v3; with multicast the first VIP should be link-local (§6 item 19).
-    conf = lambda prio, script: keepalived_conf(  # noqa: E731
-        vrrp_instance("VI_1", interface="eth0", vrid=52, priority=prio,
-                      vips=[f"{VIP6_LL}/64", f"{VIP6}/64"], advert_int=0.1, version=3,
-                      notify=script)
-    )
+
+    def conf(prio: int, script: Path) -> str:
+        return keepalived_conf(
+            vrrp_instance("VI_1", interface="eth0", vrid=52, priority=prio,
+                          vips=[f"{VIP6_LL}/64", f"{VIP6}/64"], advert_int=0.1, version=3,
+                          notify=script)
+        )
+
     master = KeepalivedPeer(n1, conf(150, notify1), binary=keepalived_bin).start()
     backup = KeepalivedPeer(n2, conf(100, notify2), binary=keepalived_bin).start()
     initial = n1.wait_address(VIP6, 3.0)

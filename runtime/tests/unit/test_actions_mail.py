@@ -27,8 +27,8 @@ def run(coro):  # type: ignore[no-untyped-def]
     return asyncio.run(coro)
 
 
-def instance_mail(subject: str, body: str, recipients: list[str] = RCPTS) -> bytes:
-    to = ",\r\n ".join(recipients)
+def instance_mail(subject: str, body: str, recipients: list[str] | None = None) -> bytes:
+    to = ",\r\n ".join(RCPTS if recipients is None else recipients)
     return ("Date: Mon, 06 May 2024 17:49:10 +0200\r\n"
             "From: keepalived@lb1.example.org\r\n"
             f"Subject: {subject}\r\n"

@@ -58,7 +58,7 @@ def test_non_executable_script_is_disabled(safe_dir):
 def test_bare_command_is_looked_up_in_path(monkeypatch, safe_dir):
     script(safe_dir, "my-notify")
     monkeypatch.setenv("PATH", f"/nonexistent:{safe_dir}")
-    config, _ = config_with('"my-notify --flag"')
+    config, _line = config_with('"my-notify --flag"')
     [check] = inspect_scripts(config)
     assert check.executable == str(safe_dir / "my-notify")
     assert check.argv == ("my-notify", "--flag")
@@ -66,7 +66,7 @@ def test_bare_command_is_looked_up_in_path(monkeypatch, safe_dir):
 
 @as_root
 def test_safe_root_script_passes(safe_dir):
-    config, _ = config_with(script(safe_dir))
+    config, _line = config_with(script(safe_dir))
     assert check_host(config) == []
     [check] = inspect_scripts(config)
     assert check.usable and not check.insecure and check.uid == 0

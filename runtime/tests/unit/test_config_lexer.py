@@ -79,7 +79,7 @@ def test_quoted_brace_is_a_word_not_a_block():
 
 
 def test_unterminated_quote_is_an_error_at_its_line():
-    _, reporter = lines_of('a 1\nnotify "/bin/x\nb 2')
+    _lines, reporter = lines_of('a 1\nnotify "/bin/x\nb 2')
     assert [(d.line, d.severity) for d in reporter.diagnostics] == [(2, "error")]
     assert "unterminated quote" in reporter.diagnostics[0].message
 
@@ -209,7 +209,7 @@ def test_include_variants(tmp_path, line, error):
 
 
 def test_include_with_two_patterns_is_an_error():
-    _, reporter = lines_of("include a b")
+    _lines, reporter = lines_of("include a b")
     assert [(d.line, d.severity) for d in reporter.diagnostics] == [(1, "error")]
 
 

@@ -41,12 +41,12 @@ def test_state_master_without_priority_means_owner():
 
 
 def test_defaults_without_state_or_priority():
-    inst, _ = instance()
+    inst, _warnings = instance()
     assert (inst.state, inst.priority) == ("BACKUP", 100)
 
 
 def test_priority_255_without_state_wants_master():
-    inst, _ = instance("priority 255")
+    inst, _warnings = instance("priority 255")
     assert inst.state == "MASTER"
 
 
@@ -82,7 +82,7 @@ def test_non_link_local_first_ipv6_vip_is_a_warning_outside_strict_mode():
 
 
 def test_global_vrrp_version_applies_to_ipv4():
-    inst, _ = instance(globals_=("vrrp_version 3",))
+    inst, _warnings = instance(globals_=("vrrp_version 3",))
     assert inst.version == 3
 
 
@@ -132,7 +132,7 @@ def test_advert_int_rounding(given, version, expected, warned):
 
 
 def test_default_advert_int_is_one_second():
-    inst, _ = instance()
+    inst, _warnings = instance()
     assert inst.advert_int == 1.0
 
 
@@ -175,7 +175,7 @@ AUTH = ("authentication {", "    auth_type PASS", "    auth_pass secret", "}")
 
 
 def test_authentication_kept_in_v2():
-    inst, _ = instance(*AUTH)
+    inst, _warnings = instance(*AUTH)
     assert (inst.auth.type, inst.auth.password) == ("PASS", "secret")
 
 
@@ -199,22 +199,22 @@ def test_accept_defaults_to_true_and_no_accept_clears_it():
 
 
 def test_strict_mode_defaults():
-    inst, _ = instance("priority 100", globals_=("vrrp_strict",))
+    inst, _warnings = instance("priority 100", globals_=("vrrp_strict",))
     assert inst.strict is True
     assert inst.accept is False
     assert inst.lower_prio_no_advert is True
     assert inst.higher_prio_send_advert is False
     assert inst.owner_ignore_adverts is True
-    owner, _ = instance("state MASTER", "priority 255", globals_=("vrrp_strict",))
+    owner, _warnings = instance("state MASTER", "priority 255", globals_=("vrrp_strict",))
     assert owner.accept is True
 
 
 def test_globals_fold_into_instances():
-    inst, _ = instance(globals_=("vrrp_garp_master_delay 10", "vrrp_garp_master_repeat 2",
-                                 "vrrp_garp_master_refresh 60", "vrrp_garp_master_refresh_repeat 3",
-                                 "vrrp_mcast_group4 224.0.0.19", "vrrp_skip_check_adv_addr",
-                                 "v3_checksum_as_v2", "vrrp_lower_prio_no_advert",
-                                 "vrrp_higher_prio_send_advert true", "vrrp_down_timer_adverts 5"))
+    inst, _warnings = instance(globals_=("vrrp_garp_master_delay 10", "vrrp_garp_master_repeat 2",
+                                         "vrrp_garp_master_refresh 60", "vrrp_garp_master_refresh_repeat 3",
+                                         "vrrp_mcast_group4 224.0.0.19", "vrrp_skip_check_adv_addr",
+                                         "v3_checksum_as_v2", "vrrp_lower_prio_no_advert",
+                                         "vrrp_higher_prio_send_advert true", "vrrp_down_timer_adverts 5"))
     assert (inst.garp_master_delay, inst.garp_master_repeat) == (10.0, 2)
     assert (inst.garp_master_refresh, inst.garp_master_refresh_repeat) == (60.0, 3)
     assert inst.mcast_group == IPv4Address("224.0.0.19")
@@ -224,9 +224,9 @@ def test_globals_fold_into_instances():
 
 
 def test_instance_values_win_over_globals():
-    inst, _ = instance("garp_master_delay 1", "mcast_dst_ip 224.0.0.20", "lower_prio_no_advert false",
-                       "down_timer_adverts 4",
-                       globals_=("vrrp_garp_master_delay 10", "vrrp_lower_prio_no_advert"))
+    inst, _warnings = instance("garp_master_delay 1", "mcast_dst_ip 224.0.0.20", "lower_prio_no_advert false",
+                               "down_timer_adverts 4",
+                               globals_=("vrrp_garp_master_delay 10", "vrrp_lower_prio_no_advert"))
     assert inst.garp_master_delay == 1.0
     assert inst.mcast_group == IPv4Address("224.0.0.20")
     assert inst.lower_prio_no_advert is False
@@ -241,15 +241,15 @@ def test_instance_values_win_over_globals():
     ((), ("smtp_alert",), True),
 ])
 def test_smtp_alert_resolution(globals_, lines, expected):
-    inst, _ = instance(*lines, globals_=globals_)
+    inst, _warnings = instance(*lines, globals_=globals_)
     assert inst.smtp_alert is expected
 
 
 # -- addresses, VMAC, trackers, routes ----------------------------------------------------------------
 
 def test_vip_details_and_default_device():
-    inst, _ = instance(vips=("10.0.0.1", "10.0.0.2/24 brd + label eth0:1", "10.0.0.3/24 brd - dev eth9 "
-                             "scope link no_track"), extra="")
+    inst, _warnings = instance(vips=("10.0.0.1", "10.0.0.2/24 brd + label eth0:1", "10.0.0.3/24 brd - dev eth9 "
+                                     "scope link no_track"), extra="")
     a, b, c = inst.vips
     assert a.address == IPv4Interface("10.0.0.1/32") and a.dev == "eth0" and a.scope == "global"
     assert b.brd == IPv4Address("10.0.0.255") and b.label == "eth0:1"
@@ -258,10 +258,10 @@ def test_vip_details_and_default_device():
 
 
 def test_use_vmac_default_name_and_vip_device():
-    inst, _ = instance("use_vmac")
+    inst, _warnings = instance("use_vmac")
     assert inst.use_vmac == "vrrp.51"
     assert inst.vips[0].dev == "vrrp.51"
-    named, _ = instance("use_vmac vrrp-web")
+    named, _warnings = instance("use_vmac vrrp-web")
     assert named.use_vmac == "vrrp-web"
     assert instance()[0].use_vmac is None
 
@@ -288,7 +288,7 @@ def test_track_script_to_an_undefined_script_is_ignored_with_a_warning():
 
 
 def test_track_interfaces():
-    inst, _ = instance("track_interface {", "    eth1", "    eth2 weight -30 reverse", "}")
+    inst, _warnings = instance("track_interface {", "    eth1", "    eth2 weight -30 reverse", "}")
     assert [(t.name, t.weight, t.reverse) for t in inst.track_interfaces] == [
         ("eth1", 0, False), ("eth2", -30, True)]
 
@@ -313,7 +313,7 @@ def test_too_many_vips_move_to_evips():
 
 
 def test_evips_may_mix_families():
-    inst, _ = instance("virtual_ipaddress_excluded {", "    2001:db8::5/64", "    10.9.9.9/32", "}")
+    inst, _warnings = instance("virtual_ipaddress_excluded {", "    2001:db8::5/64", "    10.9.9.9/32", "}")
     assert inst.family == "inet" and len(inst.evips) == 2
 
 
@@ -331,8 +331,8 @@ def test_same_vrid_on_other_interface_or_family_is_fine():
 
 
 def test_notify_scripts_are_split_like_keepalived():
-    inst, _ = instance('notify_master "/usr/local/bin/master.sh VI_1 \'two words\'" nobody nogroup',
-                       "notify_backup /bin/backup.sh", 'notify "/bin/n.sh" root')
+    inst, _warnings = instance('notify_master "/usr/local/bin/master.sh VI_1 \'two words\'" nobody nogroup',
+                               "notify_backup /bin/backup.sh", 'notify "/bin/n.sh" root')
     assert inst.notify_master.argv == ("/usr/local/bin/master.sh", "VI_1", "two words")
     assert (inst.notify_master.user, inst.notify_master.group) == ("nobody", "nogroup")
     assert inst.notify_backup.argv == ("/bin/backup.sh",) and inst.notify_backup.user is None

@@ -26,7 +26,7 @@ def test_brace_on_the_next_line_opens_the_block():
 
 
 def test_one_line_blocks_and_words_after_a_closing_brace():
-    statements, _ = tree("a { b c } d 1\ne { f { g } }")
+    statements, _reporter = tree("a { b c } d 1\ne { f { g } }")
     assert shape(statements) == [
         ("a", [], [("b", ["c"], None)]), ("d", ["1"], None),
         ("e", [], [("f", [], [("g", [], None)])]),
@@ -34,7 +34,7 @@ def test_one_line_blocks_and_words_after_a_closing_brace():
 
 
 def test_statement_locations_follow_the_keyword():
-    statements, _ = tree("\n\nvrrp_instance X {\n\n  priority 1\n}")
+    statements, _reporter = tree("\n\nvrrp_instance X {\n\n  priority 1\n}")
     assert statements[0].location == ("t.conf", 3)
     assert statements[0].block[0].location == ("t.conf", 5)
 

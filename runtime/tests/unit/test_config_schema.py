@@ -242,8 +242,8 @@ def test_validate_rejects_with_path_and_value(data, message):
 
 def test_validate_reports_every_problem():
     with pytest.raises(ValidationError) as info:
-        validate({"vrrp_instances": {"A": {"virtual_router_id": 0}, "B": {"virtual_router_id": 1,
-                                                                       "state": ""}}})
+        validate({"vrrp_instances": {"A": {"virtual_router_id": 0},
+                                     "B": {"virtual_router_id": 1, "state": ""}}})
     assert sorted(p.path for p in info.value.problems) == [
         ("vrrp_instances", "A", "virtual_router_id"), ("vrrp_instances", "B", "state")]
 

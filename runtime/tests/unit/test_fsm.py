@@ -179,7 +179,7 @@ def test_restarted_higher_priority_router_preempts() -> None:
     assert back[-1].time == at(20.0 + 3.4140625)
     assert link.changes("B", State.BACKUP)[-1].time == at(20.0 + 3.4140625)
     assert link.masters() == {"A"}
-    assert any("discarding" in msg for _, _, msg in link.routers["A"].logs)
+    assert any("discarding" in msg for _at, _level, msg in link.routers["A"].logs)
 
 
 def test_nopreempt_keeps_the_lower_priority_master() -> None:
@@ -263,7 +263,7 @@ def test_master_answers_lower_priority_advert_at_once() -> None:
     link.heal()
     link.run_until(20.05)
     b_advert = 20.0234375
-    a_times = [t for t, _ in link.routers["A"].sent]
+    a_times = [t for t, _advert in link.routers["A"].sent]
     assert at(b_advert) in a_times   # off A's own 1 s schedule (…19.4140625, 20.4140625)
 
 
@@ -278,7 +278,7 @@ def test_lower_prio_no_advert_suppresses_the_answer() -> None:
     link.run_until(19.9)
     link.heal()
     link.run_until(20.05)
-    assert at(20.0234375) not in [t for t, _ in link.routers["A"].sent]
+    assert at(20.0234375) not in [t for t, _advert in link.routers["A"].sent]
 
 
 def test_master_receiving_priority_zero_sends_an_advert_at_once() -> None:

@@ -546,7 +546,7 @@ def test_decode_fuzz_mutations(case, data):
     """Valid adverts with bytes overwritten: the deep checks see real traffic."""
     adv, src, dst = case
     message = bytearray(encode(adv, src=src, dst=dst))
-    for _ in range(data.draw(st.integers(1, 3))):
+    for _round in range(data.draw(st.integers(1, 3))):
         index = data.draw(st.integers(0, len(message) - 1))
         message[index] = data.draw(st.integers(0, 255))
     message = bytes(message[: data.draw(st.integers(0, len(message)))])

@@ -174,14 +174,17 @@ class NotifyFifos:
         return bool(self.fifos)
 
     def write_line(self, line: str) -> bool:
-        """True if every FIFO took the line."""
-        return all([fifo.write_line(line) for fifo in self.fifos])
+        """True if every FIFO took the line (each one is written to, even after a failure)."""
+        results = [fifo.write_line(line) for fifo in self.fifos]
+        return all(results)
 
     def write_instance(self, name: str, state: str, priority: int) -> bool:
-        return all([fifo.write_instance(name, state, priority) for fifo in self.fifos])
+        results = [fifo.write_instance(name, state, priority) for fifo in self.fifos]
+        return all(results)
 
     def write_group(self, name: str, state: str) -> bool:
-        return all([fifo.write_group(name, state) for fifo in self.fifos])
+        results = [fifo.write_group(name, state) for fifo in self.fifos]
+        return all(results)
 
     def close(self) -> None:
         for fifo in self.fifos:

@@ -163,7 +163,7 @@ def split_words(text: str) -> list[str]:
     ``['/path/x.sh', 'a', 'b c']``: quotes group, backslash escapes, no shell.
     Raises ``QuoteError`` on an unterminated quote.
     """
-    return [value for _, value, _ in _split(text, braces=False)]
+    return [value for _kind, value, _quoted in _split(text, braces=False)]
 
 
 def strip_comment(text: str) -> str:

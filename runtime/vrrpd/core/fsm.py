@@ -237,7 +237,7 @@ class Machine:
             advert.priority == self.effective_priority and int(src) > int(p.address))
         if not higher:
             actions: list[Action] = [Log("info", f"received lower priority ({advert.priority}) advert from {src}"
-                                              " - forcing new election")]
+                                         " - forcing new election")]
             if not p.lower_prio_no_advert:
                 self._advert_at = now + p.interval_cs / 100
                 actions.append(self._send())

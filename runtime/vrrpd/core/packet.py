@@ -262,7 +262,7 @@ def decode(
     if len(payload) < HEADER_LEN:
         raise PacketError(Reason.LENGTH, f"{len(payload)} bytes, shorter than the VRRP header")
 
-    ver_type, vrid, priority, count, auth_byte, adv_byte, _ = _HEADER.unpack_from(payload)
+    ver_type, vrid, priority, count, auth_byte, adv_byte, _checksum = _HEADER.unpack_from(payload)
     version, kind = ver_type >> 4, ver_type & 0x0F
     if version not in (2, 3):
         raise PacketError(Reason.VERSION, f"version {version}")

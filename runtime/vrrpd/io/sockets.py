@@ -436,7 +436,7 @@ class VrrpSocket:
             raise RuntimeError(f"{self!r} is already attached to a loop")
 
         def on_readable() -> None:
-            for _ in range(budget):
+            for _packet_no in range(budget):
                 try:
                     packet = self.recv()
                 except OSError:
