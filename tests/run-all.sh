@@ -17,6 +17,8 @@ status=0
 VENV="$VENV" bash tests/ansible-test.sh sanity || status=1
 VENV="$VENV" bash tests/ansible-test.sh units || status=1
 VENV="$VENV" bash tests/ansible-test.sh integration vrrp_modules || status=1
+# The role: molecule scenarios (3 systemd containers on a private dockerd; 3 namespaces).
+VENV="$VENV" bash tests/molecule/run.sh || status=1
 # The runtime: pure core, config, simulated link, and the daemon on namespaces (last, so its
 # summary line closes the run).
 (cd runtime && "$PY" -m pytest -q -p no:cacheprovider tests "$@") || status=1

@@ -51,8 +51,9 @@ def _pair(make_lab: Any, vips: tuple[str, ...]) -> tuple[Any, VrrpdPeer, VrrpdPe
     lab = make_lab(2)
     one = VrrpdPeer(lab.node(1), keepalived_conf(vrrp_instance(priority=150, vips=vips, **FAST))).start()
     two = VrrpdPeer(lab.node(2), keepalived_conf(vrrp_instance(priority=100, vips=vips, **FAST))).start()
-    wait_until(lambda: one.state() == "MASTER" and two.instance()["master_priority"] == 150, 5, 0.01,
-               "node 1 master, node 2 backup")
+    wait_until(lambda: one.state() == "MASTER" and two.instance()["master_priority"] == 150
+               and all(lab.node(1).has_address(vip) for vip in vips), 5, 0.01,
+               "node 1 master with its VIPs, node 2 backup")
     return lab, one, two
 
 
