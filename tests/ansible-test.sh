@@ -23,10 +23,8 @@ WHAT="${1:-all}"
 [ $# -gt 0 ] && shift
 
 # Sanity tests skipped, and why (everything else runs):
-#  - shellcheck: needs the shellcheck binary, which CI does not install (bash -n runs on our scripts in the
-#    integration target instead).
 #  - pslint: PowerShell only; the collection has none.
-SKIP_SANITY=(--skip-test shellcheck --skip-test pslint)
+SKIP_SANITY=(--skip-test pslint)
 
 # -- the pip bootstrap stand-in ------------------------------------------------------------------
 PIP_VERSION="$("$PY" - <<'EOF'

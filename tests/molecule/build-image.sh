@@ -15,6 +15,8 @@ mkdir -p "$(dirname "$tarball")"
 if [ ! -s "$tarball" ]; then
   log "mmdebstrap $VRRP_MOLECULE_SUITE -> $tarball"
   # No mirror argument: mmdebstrap then uses the host's apt sources (and its proxy settings).
+  # The hooks are single-quoted on purpose: mmdebstrap's hook shell expands "$1" (the rootfs).
+  # shellcheck disable=SC2016
   timeout 900 mmdebstrap --quiet --format=tar --variant=minbase --include="$IMAGE_PACKAGES" \
     --customize-hook='rm -f "$1"/etc/machine-id; touch "$1"/etc/machine-id' \
     --customize-hook='chroot "$1" systemctl mask systemd-resolved.service getty.target console-getty.service systemd-networkd.service >/dev/null 2>&1 || true' \

@@ -31,10 +31,10 @@ stop() {
     pid=$(cat "$pidfile")
     if kill -0 "$pid" 2>/dev/null; then
       # containers first (bounded), then the daemon
-      ids=$(timeout 30 "$DOCKER" ps -aq 2>/dev/null || true)
-      [ -z "$ids" ] || timeout 60 "$DOCKER" rm -f $ids >/dev/null 2>&1 || true
-      nets=$(timeout 30 "$DOCKER" network ls -q --filter type=custom 2>/dev/null || true)
-      [ -z "$nets" ] || timeout 30 "$DOCKER" network rm $nets >/dev/null 2>&1 || true
+      mapfile -t ids < <(timeout 30 "$DOCKER" ps -aq 2>/dev/null || true)
+      [ "${#ids[@]}" -eq 0 ] || timeout 60 "$DOCKER" rm -f "${ids[@]}" >/dev/null 2>&1 || true
+      mapfile -t nets < <(timeout 30 "$DOCKER" network ls -q --filter type=custom 2>/dev/null || true)
+      [ "${#nets[@]}" -eq 0 ] || timeout 30 "$DOCKER" network rm "${nets[@]}" >/dev/null 2>&1 || true
       log "stopping dockerd (pid $pid)"
       kill "$pid" 2>/dev/null || true
       for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared settings of the molecule helper scripts (sourced, not run).
 # Everything lives under one work directory, so cleaning up is one rm -rf.
 : "${VRRP_MOLECULE_WORK:=/tmp/crans-vrrp-molecule}"
@@ -15,6 +16,7 @@ DOCKER=/usr/bin/docker
 # reach no mirror), and the tools the scenarios use.
 IMAGE_PACKAGES="systemd,systemd-sysv,dbus,python3,python3-apt,python3-venv,python3-setuptools,python3-wheel,\
 python3-pyroute2,python3-voluptuous,python3-jinja2,iproute2,procps,sudo,iputils-ping,ca-certificates"
+export IMAGE_PACKAGES
 
 log() { printf '%s [molecule] %s\n' "$(date +%T)" "$*" >&2; }
 
