@@ -17,7 +17,7 @@ def config_with(notify: str, *globals_: str):
     if globals_:
         text += "global_defs {\n" + "".join(f"    {g}\n" for g in globals_) + "}\n"
     text += ("vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 1\n"
-             f"    notify_master {notify}\n    virtual_ipaddress {{\n        10.0.0.1\n    }}\n}}\n")
+             f"    notify_master {notify}\n    virtual_ipaddress {{\n        198.51.100.1\n    }}\n}}\n")
     result = load_text(text, "k.conf")
     assert result.ok, [str(d) for d in result.diagnostics]
     return result.config, 4 + (len(globals_) + 2 if globals_ else 0)
@@ -116,9 +116,9 @@ def test_every_kind_of_script_is_checked(tmp_path):
     text = ("global_defs {\n vrrp_notify_fifo_script /nope/fifo.sh\n}\n"
             "vrrp_script chk {\n script /nope/chk\n}\n"
             "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n notify /nope/a\n"
-            " virtual_ipaddress {\n  10.0.0.1\n }\n}\n"
+            " virtual_ipaddress {\n  198.51.100.1\n }\n}\n"
             "vrrp_instance B {\n interface eth0\n virtual_router_id 2\n"
-            " virtual_ipaddress {\n  10.0.0.2\n }\n}\n"
+            " virtual_ipaddress {\n  198.51.100.2\n }\n}\n"
             "vrrp_sync_group G {\n group { A B }\n notify_fault /nope/g\n}\n")
     result = load_text(text, "k.conf")
     assert result.ok

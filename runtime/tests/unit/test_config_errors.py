@@ -14,7 +14,7 @@ vrrp_instance VI_1 {
     interface eth0
     virtual_router_id 51
     virtual_ipaddress {
-        10.0.0.1/24
+        198.51.100.1/24
     }
 """
 
@@ -41,13 +41,13 @@ CASES = [
      r"virtual_router_id: required option missing"),
     ("no-interface", BASE.replace("    interface eth0\n", "") + "}\n", 1,
      r"\(VI_1\) no 'interface'"),
-    ("bad-vip", inst("    virtual_ipaddress {", "        10.0.0.300/24", "    }"), 8,
-     r"virtual_ipaddress\[1\]: expected an IP address .*\(got 10\.0\.0\.300/24\)"),
-    ("bad-brd", inst("    virtual_ipaddress {", "        10.0.0.2/24 brd nowhere", "    }"), 8,
+    ("bad-vip", inst("    virtual_ipaddress {", "        198.51.100.300/24", "    }"), 8,
+     r"virtual_ipaddress\[1\]: expected an IP address .*\(got 198\.51\.100\.300/24\)"),
+    ("bad-brd", inst("    virtual_ipaddress {", "        198.51.100.2/24 brd nowhere", "    }"), 8,
      r"brd: expected an IP address, '\+' or '-' \(got nowhere\)"),
-    ("bad-scope", inst("    virtual_ipaddress {", "        10.0.0.2/24 scope planet", "    }"), 8,
+    ("bad-scope", inst("    virtual_ipaddress {", "        198.51.100.2/24 scope planet", "    }"), 8,
      r"scope: .*\(got planet\)"),
-    ("vip-option-no-value", inst("    virtual_ipaddress {", "        10.0.0.2/24 dev", "    }"), 8,
+    ("vip-option-no-value", inst("    virtual_ipaddress {", "        198.51.100.2/24 dev", "    }"), 8,
      r"'dev' needs a value"),
     ("mixed-families", inst("    virtual_ipaddress {", "        2001:db8::1/64", "    }"), 8,
      r"all virtual_ipaddress entries must be one family"),
@@ -65,12 +65,12 @@ CASES = [
     ("version-4", inst("    version 4"), 7, r"version: value must be at most 3 \(got 4\)"),
     ("smtp-port", "global_defs {\n    smtp_server mail.example 99999\n}\n", 2,
      r"global_defs\.smtp_server\.port: value must be at most 65535 \(got 99999\)"),
-    ("mcast-group4-not-multicast", "global_defs {\n    vrrp_mcast_group4 10.0.0.1\n}\n" + inst(), 2,
-     r"vrrp_mcast_group4: expected an IPv4 multicast address \(got 10\.0\.0\.1\)"),
+    ("mcast-group4-not-multicast", "global_defs {\n    vrrp_mcast_group4 198.51.100.1\n}\n" + inst(), 2,
+     r"vrrp_mcast_group4: expected an IPv4 multicast address \(got 198\.51\.100\.1\)"),
     ("smtp-alert-not-bool", inst("    smtp_alert maybe"), 7, r"smtp_alert: expected boolean \(got maybe\)"),
     ("script-without-command", "vrrp_script chk {\n    interval 2\n}\n", 1, r"script: required option missing"),
     ("scalar-with-block", inst("    state BACKUP {", "    }"), 7, r"'state' does not take a \{ \} block"),
-    ("list-without-block", inst("    unicast_peer 10.0.0.2"), 7, r"'unicast_peer' needs a \{ \} block"),
+    ("list-without-block", inst("    unicast_peer 198.51.100.2"), 7, r"'unicast_peer' needs a \{ \} block"),
     ("nested-instance", BASE + BASE.replace("VI_1", "VI_2").replace("51", "52") + "}\n", 7,
      r"'vrrp_instance' cannot appear inside 'vrrp_instance VI_1' - is a '\}' missing"),
     ("track-weight-range", inst("    track_interface {", "        eth1 weight 300", "    }"), 8,
@@ -81,30 +81,30 @@ CASES = [
      r"\(VI_1\) unicast_src_ip 2001:db8::2 and the VIPs must be the same family"),
     ("peer-family", inst("    unicast_peer {", "        2001:db8::3", "    }"), 8,
      r"unicast peer 2001:db8::3 is not inet"),
-    ("mcast-dst-not-multicast", inst("    mcast_dst_ip 10.1.1.1"), 7,
-     r"mcast_dst_ip 10\.1\.1\.1 is not an inet multicast"),
+    ("mcast-dst-not-multicast", inst("    mcast_dst_ip 203.0.113.1"), 7,
+     r"mcast_dst_ip 203\.0\.113\.1 is not an inet multicast"),
     ("vmac-name-too-long", inst("    use_vmac averyveryverylongname"), 7, r"longer than 15 characters"),
-    ("route-without-destination", inst("    virtual_routes {", "        via 10.0.0.254", "    }"), 8,
+    ("route-without-destination", inst("    virtual_routes {", "        via 198.51.100.254", "    }"), 8,
      r"route has no destination"),
-    ("route-bad-gateway", inst("    virtual_routes {", "        10.9.0.0/16 via gateway", "    }"), 8,
+    ("route-bad-gateway", inst("    virtual_routes {", "        203.0.113.0/24 via gateway", "    }"), 8,
      r"virtual_routes\[0\]\.via: expected an IP address \(got gateway\)"),
     ("notify-bad-inner-quote", inst('''    notify "/bin/x 'a"'''), 7, r"cannot split command"),
     ("unicast-without-src-or-interface",
-     "vrrp_instance U {\n    virtual_router_id 5\n    unicast_peer {\n        10.0.0.2\n    }\n"
-     "    virtual_ipaddress {\n        10.0.0.1\n    }\n}\n", 1,
+     "vrrp_instance U {\n    virtual_router_id 5\n    unicast_peer {\n        198.51.100.2\n    }\n"
+     "    virtual_ipaddress {\n        198.51.100.1\n    }\n}\n", 1,
      r"\(U\) Unicast instances must have unicast_src_ip or interface"),
     ("strict-master-not-owner", STRICT + inst("    state MASTER", "    priority 100"), 10,
      r"State MASTER must match being address owner"),
-    ("strict-unicast", STRICT + inst("    unicast_peer {", "        10.0.0.2", "    }"), 10,
+    ("strict-unicast", STRICT + inst("    unicast_peer {", "        198.51.100.2", "    }"), 10,
      r"Unicast peers are not supported in strict mode"),
     ("strict-auth", STRICT + inst("    authentication {", "        auth_type PASS", "        auth_pass x",
                                   "    }"), 10, r"Strict mode does not support authentication"),
     ("strict-preempt-delay", STRICT + inst("    preempt_delay 10"), 10,
      r"preempt_delay is incompatible with strict mode"),
     ("strict-accept-v2", STRICT + inst("    accept"), 10, r"accept mode for VRRP version 2"),
-    ("strict-ipv6-link-local", STRICT + BASE.replace("10.0.0.1/24", "2001:db8::1/64") + "}\n", 8,
+    ("strict-ipv6-link-local", STRICT + BASE.replace("198.51.100.1/24", "2001:db8::1/64") + "}\n", 8,
      r"the first IPv6 VIP address must be link local"),
-    ("strict-ipv6-v2", STRICT + inst("    version 2").replace("10.0.0.1/24", "fe80::1/64"), 10,
+    ("strict-ipv6-v2", STRICT + inst("    version 2").replace("198.51.100.1/24", "fe80::1/64"), 10,
      r"cannot use IPv6 with VRRP version 2"),
     ("includem-missing", "includem missing.conf\n" + inst(), 1, r"includem missing\.conf: no file matches"),
 ]
@@ -137,7 +137,7 @@ def test_error_inside_an_included_file_names_that_file(tmp_path):
 
 def test_unclosed_block_inside_an_included_file(tmp_path):
     included = tmp_path / "vips.conf"
-    included.write_text("virtual_ipaddress {\n    10.0.0.1/24\n")
+    included.write_text("virtual_ipaddress {\n    198.51.100.1/24\n")
     main = tmp_path / "keepalived.conf"
     main.write_text("vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n"
                     "    include vips.conf\n}\n")

@@ -9,7 +9,7 @@ import pytest
 from vrrpd.config import load_text
 
 
-def conf(*lines: str, vips: tuple[str, ...] = ("10.0.0.1/24",), globals_: tuple[str, ...] = (),
+def conf(*lines: str, vips: tuple[str, ...] = ("198.51.100.1/24",), globals_: tuple[str, ...] = (),
          extra: str = "") -> str:
     text = ""
     if globals_:
@@ -95,13 +95,13 @@ def test_family_comes_from_unicast_src_ip_when_there_is_no_vip():
 
 
 def test_unicast_instance_without_interface():
-    text = ("vrrp_instance U {\n    virtual_router_id 7\n    unicast_src_ip 10.0.0.1\n"
-            "    unicast_peer {\n        10.0.0.2\n        10.0.0.3\n    }\n"
-            "    virtual_ipaddress {\n        10.0.0.100/24\n    }\n}\n")
+    text = ("vrrp_instance U {\n    virtual_router_id 7\n    unicast_src_ip 198.51.100.1\n"
+            "    unicast_peer {\n        198.51.100.2\n        198.51.100.3\n    }\n"
+            "    virtual_ipaddress {\n        198.51.100.100/24\n    }\n}\n")
     inst = load_ok(text).config.instances["U"]
     assert inst.interface is None and inst.unicast
-    assert inst.unicast_peers == (ip_address("10.0.0.2"), ip_address("10.0.0.3"))
-    assert inst.unicast_src_ip == inst.source_ip == ip_address("10.0.0.1")
+    assert inst.unicast_peers == (ip_address("198.51.100.2"), ip_address("198.51.100.3"))
+    assert inst.unicast_src_ip == inst.source_ip == ip_address("198.51.100.1")
     assert inst.vips[0].dev is None
 
 
@@ -248,13 +248,13 @@ def test_smtp_alert_resolution(globals_, lines, expected):
 # -- addresses, VMAC, trackers, routes ----------------------------------------------------------------
 
 def test_vip_details_and_default_device():
-    inst, _warnings = instance(vips=("10.0.0.1", "10.0.0.2/24 brd + label eth0:1", "10.0.0.3/24 brd - dev eth9 "
+    inst, _warnings = instance(vips=("198.51.100.1", "198.51.100.2/24 brd + label eth0:1", "198.51.100.3/24 brd - dev eth9 "
                                      "scope link no_track"), extra="")
     a, b, c = inst.vips
-    assert a.address == IPv4Interface("10.0.0.1/32") and a.dev == "eth0" and a.scope == "global"
-    assert b.brd == IPv4Address("10.0.0.255") and b.label == "eth0:1"
+    assert a.address == IPv4Interface("198.51.100.1/32") and a.dev == "eth0" and a.scope == "global"
+    assert b.brd == IPv4Address("198.51.100.255") and b.label == "eth0:1"
     assert c.brd is None and c.dev == "eth9" and c.scope == "link" and c.no_track
-    assert str(b) == "10.0.0.2/24 brd 10.0.0.255 dev eth0 scope global label eth0:1"
+    assert str(b) == "198.51.100.2/24 brd 198.51.100.255 dev eth0 scope global label eth0:1"
 
 
 def test_use_vmac_default_name_and_vip_device():
@@ -267,11 +267,11 @@ def test_use_vmac_default_name_and_vip_device():
 
 
 def test_unknown_address_option_is_a_warning():
-    result = load_text(conf(vips=("10.0.0.1/24 dev eth1 shiny", "10.0.0.2/24 preferred_lft forever")), "k.conf")
+    result = load_text(conf(vips=("198.51.100.1/24 dev eth1 shiny", "198.51.100.2/24 preferred_lft forever")), "k.conf")
     assert result.ok
     assert [(w.line, "shiny" in w.message or "preferred_lft" in w.message) for w in result.warnings] == [
         (5, True), (6, True)]
-    assert result.config.instances["VI_1"].vips[1].address == IPv4Interface("10.0.0.2/24")
+    assert result.config.instances["VI_1"].vips[1].address == IPv4Interface("198.51.100.2/24")
 
 
 def test_track_script_to_an_undefined_script_is_ignored_with_a_warning():
@@ -294,14 +294,14 @@ def test_track_interfaces():
 
 
 def test_virtual_routes():
-    inst, warnings = instance("virtual_routes {", "    src 10.0.0.1 to 192.168.0.0/16 via 10.0.0.254 "
-                              "dev eth0 table 100 metric 5", "    default gw 10.0.0.254 no_track",
-                              "    blackhole 10.66.0.0/16", "}")
+    inst, warnings = instance("virtual_routes {", "    src 198.51.100.1 to 203.0.113.0/24 via 198.51.100.254 "
+                              "dev eth0 table 100 metric 5", "    default gw 198.51.100.254 no_track",
+                              "    blackhole 203.0.113.64/26", "}")
     r1, r2, r3 = inst.virtual_routes
-    assert str(r1.to) == "192.168.0.0/16" and r1.via == ip_address("10.0.0.254")
-    assert (r1.src, r1.dev, r1.table, r1.metric) == (ip_address("10.0.0.1"), "eth0", 100, 5)
+    assert str(r1.to) == "203.0.113.0/24" and r1.via == ip_address("198.51.100.254")
+    assert (r1.src, r1.dev, r1.table, r1.metric) == (ip_address("198.51.100.1"), "eth0", 100, 5)
     assert str(r2.to) == "0.0.0.0/0" and r2.no_track
-    assert r3.blackhole and r3.tokens == ("blackhole", "10.66.0.0/16")
+    assert r3.blackhole and r3.tokens == ("blackhole", "203.0.113.64/26")
     assert warnings == []
 
 
@@ -313,16 +313,16 @@ def test_too_many_vips_move_to_evips():
 
 
 def test_evips_may_mix_families():
-    inst, _warnings = instance("virtual_ipaddress_excluded {", "    2001:db8::5/64", "    10.9.9.9/32", "}")
+    inst, _warnings = instance("virtual_ipaddress_excluded {", "    2001:db8::5/64", "    203.0.113.9/32", "}")
     assert inst.family == "inet" and len(inst.evips) == 2
 
 
 def test_same_vrid_allowed_on_unicast_with_disjoint_peers():
     def unicast(name: str, peer: str) -> str:
         return (f"vrrp_instance {name} {{\n interface eth0\n virtual_router_id 9\n unicast_peer {{\n"
-                f"  {peer}\n }}\n virtual_ipaddress {{\n  10.0.0.9/24\n }}\n}}\n")
-    assert load_text(unicast("A", "10.0.0.2") + unicast("B", "10.0.0.3"), "k.conf").ok
-    assert not load_text(unicast("A", "10.0.0.2") + unicast("B", "10.0.0.2"), "k.conf").ok
+                f"  {peer}\n }}\n virtual_ipaddress {{\n  198.51.100.9/24\n }}\n}}\n")
+    assert load_text(unicast("A", "198.51.100.2") + unicast("B", "198.51.100.3"), "k.conf").ok
+    assert not load_text(unicast("A", "198.51.100.2") + unicast("B", "198.51.100.2"), "k.conf").ok
 
 
 def test_same_vrid_on_other_interface_or_family_is_fine():

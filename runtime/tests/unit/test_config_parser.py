@@ -41,12 +41,12 @@ def test_statement_locations_follow_the_keyword():
 
 def test_repeated_scalar_warns_and_keeps_the_last_value():
     text = ("vrrp_instance V {\n interface eth0\n virtual_router_id 1\n priority 10\n priority 20\n"
-            " virtual_ipaddress {\n  10.0.0.1\n }\n virtual_ipaddress {\n  10.0.0.2\n }\n}\n")
+            " virtual_ipaddress {\n  198.51.100.1\n }\n virtual_ipaddress {\n  198.51.100.2\n }\n}\n")
     result = load_text(text, "k.conf")
     assert result.ok
     v = result.data["vrrp_instances"]["V"]
     assert v["priority"] == 20
-    assert v["virtual_ipaddress"] == ["10.0.0.1", "10.0.0.2"]         # list blocks accumulate
+    assert v["virtual_ipaddress"] == ["198.51.100.1", "198.51.100.2"]         # list blocks accumulate
     assert [(w.line, w.message) for w in result.warnings] == [
         (5, "'priority' is set again (first at line 4); the last value is used")]
     assert result.locations[("vrrp_instances", "V", "virtual_ipaddress", 1)] == ("k.conf", 10)
@@ -66,22 +66,22 @@ def test_extra_arguments_are_warnings():
 
 def test_negative_alias_keywords():
     text = ("vrrp_instance V {\n interface eth0\n virtual_router_id 1\n accept\n no_accept\n"
-            " virtual_ipaddress {\n  10.0.0.1\n }\n}\n")
+            " virtual_ipaddress {\n  198.51.100.1\n }\n}\n")
     result = load_text(text, "k.conf")
     assert result.data["vrrp_instances"]["V"]["accept"] is False
     assert result.locations[("vrrp_instances", "V", "accept")] == ("k.conf", 5)
 
 
 def test_out_of_scope_blocks_are_skipped_whole():
-    text = ("static_ipaddress {\n 10.0.0.9/24 dev eth0\n}\n"
-            "virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  TCP_CHECK {\n   connect_timeout 3\n"
+    text = ("static_ipaddress {\n 198.51.100.9/24 dev eth0\n}\n"
+            "virtual_server 198.51.100.1 80 {\n real_server 198.51.100.2 80 {\n  TCP_CHECK {\n   connect_timeout 3\n"
             "  }\n }\n}\n"
             "whatever_this_is {\n nested thing\n}\n")
     result = load_text(text, "k.conf")
     assert result.ok and result.config.instances == {}
     assert [(w.line, w.message.split(" - ")[0]) for w in result.warnings] == [
         (1, "'static_ipaddress' is not supported by vrrpd (only the VRRP part of keepalived is implemented)"),
-        (4, "'virtual_server 10.0.0.1' is not supported by vrrpd (only the VRRP part of keepalived is implemented)"),
+        (4, "'virtual_server 198.51.100.1' is not supported by vrrpd (only the VRRP part of keepalived is implemented)"),
         (11, "unknown keyword 'whatever_this_is' and its block"),
     ]
     # a top-level keyword inside a skipped block still means a missing '}'

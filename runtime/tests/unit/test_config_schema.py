@@ -23,7 +23,7 @@ global_defs {
     router_id r1
     notification_email { a@x.org "Ops Team <ops@x.org>" }
     notification_email_from vrrp@x.org
-    smtp_server 10.0.0.25 587
+    smtp_server 198.51.100.25 587
     smtp_helo_name r1.x.org
     smtp_connect_timeout 12.5
     smtp_alert_vrrp yes
@@ -70,14 +70,14 @@ vrrp_instance V4 {
     advert_int 0.5
     strict_mode false
     virtual_ipaddress {
-        10.1.0.1/24 brd + dev eth0 scope global label eth0:v
-        10.1.0.2
+        203.0.113.1/24 brd + dev eth0 scope global label eth0:v
+        203.0.113.2
     }
     virtual_ipaddress_excluded {
         2001:db8::1/64 no_track
     }
     virtual_routes {
-        10.2.0.0/16 via 10.1.0.254 table 5 metric 7 onlink
+        198.51.100.128/25 via 203.0.113.254 table 5 metric 7 onlink
     }
     nopreempt
     notify "/bin/notify.sh x" nobody
@@ -86,9 +86,9 @@ vrrp_instance V4 {
     notify_fault /bin/f.sh
     notify_stop /bin/s.sh
     smtp_alert false
-    unicast_src_ip 10.1.0.3
+    unicast_src_ip 203.0.113.3
     unicast_peer {
-        10.1.0.4
+        203.0.113.4
     }
     garp_master_delay 1
     garp_master_repeat 2
@@ -199,7 +199,7 @@ def test_scalar_or_mapping_forms():
     assert v4["notify_master"] == "/bin/m.sh"
     assert v4["track_interface"] == [{"name": "eth1", "weight": -5, "reverse": True}, "eth2"]
     assert v4["track_script"] == [{"name": "chk", "weight": -50, "reverse": False}]
-    assert v4["virtual_ipaddress"][1] == "10.1.0.2"
+    assert v4["virtual_ipaddress"][1] == "203.0.113.2"
     assert v4["accept"] is False and v4["nopreempt"] is True and v4["use_vmac"] is True
     assert data["vrrp_instances"]["V6"]["use_vmac"] == "vrrp6-10"
     assert data["vrrp_scripts"]["chk"]["weight"] == {"value": 10, "reverse": True}
@@ -217,10 +217,10 @@ def test_scalar_or_mapping_forms():
      "vrrp_instances.VI_1.priority: expected an integer (got True)"),
     ({"vrrp_instances": {"VI_1": {"priority": 100}}},
      "vrrp_instances.VI_1.virtual_router_id: required option missing"),
-    ({"vrrp_instances": {"VI_1": {"virtual_router_id": 51, "virtual_ipaddress": ["10.0.0.1/33"]}}},
-     "vrrp_instances.VI_1.virtual_ipaddress[0]: expected an IP address with optional /prefix (got 10.0.0.1/33)"),
+    ({"vrrp_instances": {"VI_1": {"virtual_router_id": 51, "virtual_ipaddress": ["198.51.100.1/33"]}}},
+     "vrrp_instances.VI_1.virtual_ipaddress[0]: expected an IP address with optional /prefix (got 198.51.100.1/33)"),
     ({"vrrp_instances": {"VI_1": {"virtual_router_id": 51,
-                                  "virtual_ipaddress": [{"address": "10.0.0.1", "dev": ""}]}}},
+                                  "virtual_ipaddress": [{"address": "198.51.100.1", "dev": ""}]}}},
      "vrrp_instances.VI_1.virtual_ipaddress[0].dev: length of value must be at least 1 (got '')"),
     ({"vrrp_instances": {"VI_1": {"virtual_router_id": 51, "prority": 100}}},
      "vrrp_instances.VI_1.prority: unknown option"),
@@ -280,7 +280,7 @@ def test_schemas_are_generated_from_the_field_tables():
 def test_load_dict_completes_operator_yaml():
     result = load_dict({"vrrp_instances": {"VI_1": {
         "state": "MASTER", "interface": "eth0", "virtual_router_id": 60,
-        "virtual_ipaddress": ["10.0.0.1/24", {"address": "10.0.0.2/24", "dev": "eth1"}]}}},
+        "virtual_ipaddress": ["198.51.100.1/24", {"address": "198.51.100.2/24", "dev": "eth1"}]}}},
         hostname="h")
     assert result.ok
     inst = result.config.instances["VI_1"]

@@ -97,8 +97,8 @@ def test_full_keepalived_conf_with_lvs_parts_loads_its_vrrp_part():
         (17, "'lvs_sync_daemon'"),
         (18, "'enable_snmp_vrrp'"),
         (78, "'virtual_server_group HTTP_GROUP'"),
-        (83, "'virtual_server 192.168.200.100'"),
-        (108, "'virtual_server 10.10.10.2'"),
+        (83, "'virtual_server 198.51.100.100'"),
+        (108, "'virtual_server 203.0.113.2'"),
     ]
     assert all(str(w).startswith(f"{FULL}:{w.line}: warning: ") for w in result.warnings)
     config = result.config
@@ -139,10 +139,10 @@ def test_dump_shows_every_section_of_the_full_sample():
         "     eth1 weight -10",
         "   Tracked scripts (1):",
         "     chk_haproxy",
-        "     192.168.200.17/24 dev eth1 scope global label eth1:vip",
-        "     192.168.200.18/32 brd 192.168.200.18 dev eth2 scope global no_track",
+        "     198.51.100.17/24 dev eth1 scope global label eth1:vip",
+        "     198.51.100.18/32 brd 198.51.100.18 dev eth2 scope global no_track",
         "   Virtual Routes (2):",
-        "     blackhole 10.99.0.0/16",
+        "     blackhole 203.0.113.128/25",
         "   Preempt = disabled",
         "   Master state transition script = '/etc/keepalived/master.sh VI_1'",
         "------< VRRP Sync groups >------",

@@ -232,15 +232,15 @@ def test_decode_scapy_v3_ipv4_message_only(case):
 
 def test_decode_v3_ipv4_old_unicast_checksum():
     """keepalived < 1.3.6 put the multicast group in unicast pseudo-headers."""
-    adv = Advert(3, 7, 100, 100, (IPv4Address("10.0.0.100"),))
-    src, peer = IPv4Address("10.0.0.1"), IPv4Address("10.0.0.2")
+    adv = Advert(3, 7, 100, 100, (IPv4Address("198.51.100.100"),))
+    src, peer = IPv4Address("198.51.100.1"), IPv4Address("198.51.100.2")
     message = encode(adv, src=src, dst=MCAST_GROUP4)
     assert decode(message, src=src, dst=peer, ttl=None) == adv
 
 
 def test_decode_v3_ipv4_skip_checksum():
-    adv = Advert(3, 7, 100, 100, (IPv4Address("10.0.0.100"),))
-    src = IPv4Address("10.0.0.1")
+    adv = Advert(3, 7, 100, 100, (IPv4Address("198.51.100.100"),))
+    src = IPv4Address("198.51.100.1")
     message = encode(adv, src=src, dst=MCAST_GROUP4)
     broken = message[:6] + b"\x12\x34" + message[8:]
     with pytest.raises(PacketError) as err:
@@ -382,7 +382,7 @@ def test_reject_version(version):
 
 
 def test_reject_v2_over_ipv6():
-    adv = Advert(2, 1, 100, 100, (IPv4Address("10.0.0.1"),))
+    adv = Advert(2, 1, 100, 100, (IPv4Address("198.51.100.1"),))
     message = encode(adv, src=SRC4, dst=MCAST_GROUP4)
     assert reason_of(message, src=SRC6) is Reason.VERSION
     with pytest.raises(ValueError):

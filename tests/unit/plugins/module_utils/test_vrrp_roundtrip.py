@@ -212,7 +212,7 @@ BAD = st.one_of(
     st.tuples(st.just('virtual_ipaddress[0].address'), st.sampled_from(['nope', '198.51.100.1/99'])),
     st.tuples(st.just('virtual_ipaddress[0].scope'), st.sampled_from(['galaxy', 'GLOBAL'])),
     st.tuples(st.just('virtual_ipaddress[0].brd'), st.sampled_from(['x', '1.2.3.4.5'])),
-    st.tuples(st.just('virtual_routes[0].to'), st.sampled_from(['nowhere', '10.0.0.0/40'])),
+    st.tuples(st.just('virtual_routes[0].to'), st.sampled_from(['nowhere', '198.51.100.0/40'])),
     st.tuples(st.just('track_interface[0].weight'), st.sampled_from([254, -300])),
     st.tuples(st.just('authentication.auth_type'), st.sampled_from(['NONE', 'pass'])),
     st.tuples(st.just('unicast_peer[0]'), st.sampled_from(['peer', '::g'])),
