@@ -353,5 +353,11 @@ def command_option():
     return dict(type='raw')
 
 
+def notify_options():
+    """The five notify scripts of an instance or a sync group."""
+    return dict((key, command_option()) for key in
+                ('notify', 'notify_master', 'notify_backup', 'notify_fault', 'notify_stop'))
+
+
 def track_option():
     return dict(type='list', elements='raw')

@@ -306,7 +306,7 @@ rendered:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.crans.vrrp.plugins.module_utils._vrrp_common import (
-    command_option, common_argument_spec, run_block_module, track_option)
+    common_argument_spec, notify_options, run_block_module, track_option)
 
 
 def address_options():
@@ -352,11 +352,6 @@ def argument_spec():
         )),
         nopreempt=dict(type='bool'),
         preempt_delay=dict(type='float'),
-        notify=command_option(),
-        notify_master=command_option(),
-        notify_backup=command_option(),
-        notify_fault=command_option(),
-        notify_stop=command_option(),
         smtp_alert=dict(type='bool'),
         unicast_src_ip=dict(type='str'),
         unicast_peer=dict(type='list', elements='str'),
@@ -378,6 +373,7 @@ def argument_spec():
         v3_checksum_as_v2=dict(type='bool'),
         down_timer_adverts=dict(type='int'),
     )
+    spec.update(notify_options())
     return spec
 
 

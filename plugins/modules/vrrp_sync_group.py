@@ -98,7 +98,7 @@ rendered:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.crans.vrrp.plugins.module_utils._vrrp_common import (
-    command_option, common_argument_spec, run_block_module, track_option)
+    common_argument_spec, notify_options, run_block_module, track_option)
 
 
 def argument_spec():
@@ -106,16 +106,12 @@ def argument_spec():
     spec.update(
         name=dict(type='str', required=True),
         group=dict(type='list', elements='str'),
-        notify=command_option(),
-        notify_master=command_option(),
-        notify_backup=command_option(),
-        notify_fault=command_option(),
-        notify_stop=command_option(),
         smtp_alert=dict(type='bool'),
         track_interface=track_option(),
         track_script=track_option(),
         sync_group_tracking_weight=dict(type='bool'),
     )
+    spec.update(notify_options())
     return spec
 
 

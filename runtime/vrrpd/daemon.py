@@ -141,8 +141,7 @@ class Daemon:
                 log.error("reload refused, keeping the running configuration: %s", exc)
                 return {"reloaded": False, "error": str(exc)}
             for inst in self.instances.values():
-                if inst.machine.state is State.MASTER:
-                    inst.send(inst.machine._advert(inst.machine.effective_priority))
+                inst.apply(inst.machine.assert_mastership())
             await self._apply_config(config, initial=False)
             return {"reloaded": True}
 

@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("vrrpd")
 
 IPAddress = IPv4Address | IPv6Address
-PASS_AUTH = 1
 
 
 def vmac_address(inst: Instance) -> str:
@@ -124,7 +123,7 @@ class InstanceRuntime:
     def params(cfg: Instance, src: IPAddress | None) -> Params:
         auth_type, auth_data = 0, b""
         if cfg.auth is not None and cfg.version == 2 and cfg.auth.type == "PASS":
-            auth_type, auth_data = PASS_AUTH, packet.pass_auth_data(cfg.auth.password)
+            auth_type, auth_data = packet.AUTH_PASS, packet.pass_auth_data(cfg.auth.password)
         return Params(
             vrid=cfg.virtual_router_id, version=cfg.version, priority=cfg.priority,
             interval_cs=round(cfg.advert_int * 100),

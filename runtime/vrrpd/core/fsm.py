@@ -326,6 +326,10 @@ class Machine:
             actions.append(self._send())
         return actions
 
+    def assert_mastership(self) -> list[Action]:
+        """Before a reload a master advertises once, so no backup times out meanwhile (keepalived)."""
+        return [self._send()] if self.state is State.MASTER else []
+
     def force_master(self, now: float) -> list[Action]:
         """A sync-group peer instance became MASTER: follow it (keepalived's sync master)."""
         if self.state is not State.BACKUP:
