@@ -178,9 +178,12 @@ class Daemon:
                 del self.endpoints[key]
         self.instances = new_runtimes
         self._start_trackers(config)
+        # One instant for all, taken once set-up is over: no Master_Down timer runs while the
+        # daemon is not yet reading adverts (a starting backup must not take over a live master).
+        now = asyncio.get_running_loop().time()
         for rt in self.instances.values():
             if rt.machine.state is State.INIT:
-                rt.start()
+                rt.start(now)
         self._refresh_all_tracking()
 
     async def _reconfigure(self, rt: InstanceRuntime, cfg: Instance) -> None:
@@ -448,7 +451,8 @@ class Daemon:
 
     def _refresh_all_tracking(self) -> None:
         """Recompute every instance's faults and priority offsets; a sync group shares its members' faults."""
-        computed = {name: self._own_tracking(rt) for name, rt in self.instances.items()}
+        links: dict[str, bool] = {}  # one netlink query per interface, not per instance
+        computed = {name: self._own_tracking(rt, links) for name, rt in self.instances.items()}
         for group in (self.config.sync_groups.values() if self.config else ()):
             faulted = [m for m in group.group if m in computed and computed[m][0]]
             for member in group.group:
@@ -465,7 +469,15 @@ class Daemon:
         groups = self.config.sync_groups if self.config else {}
         return groups.get(rt.cfg.sync_group) if rt.cfg.sync_group else None
 
-    def _own_tracking(self, rt: InstanceRuntime) -> tuple[set[str], dict[str, int]]:
+    def _link_up(self, ifname: str, known: dict[str, bool]) -> bool:
+        if ifname not in known:
+            try:
+                known[ifname] = self.links.link_state(ifname)
+            except LookupError:
+                known[ifname] = False
+        return known[ifname]
+
+    def _own_tracking(self, rt: InstanceRuntime, links: dict[str, bool]) -> tuple[set[str], dict[str, int]]:
         """Faults and offsets from the instance's own trackers (and its group's, which only cause FAULT)."""
         cfg = rt.cfg
         group = self._group_of(rt)
@@ -477,10 +489,7 @@ class Daemon:
         interfaces += [(t.name, t.weight if weights else 0, t.reverse) for t in cfg.track_interfaces]
         interfaces += [(t.name, 0, False) for t in (group.track_interfaces if group else ())]
         for ifname, weight, reverse in interfaces:
-            try:
-                up = self.links.link_state(ifname)
-            except LookupError:
-                up = False
+            up = self._link_up(ifname, links)
             if weight == 0:
                 if not up:
                     faults.add(f"interface {ifname} down")

@@ -141,8 +141,8 @@ class InstanceRuntime:
 
     # ---- events in --------------------------------------------------------------------------
 
-    def start(self) -> None:
-        now = self.loop.time()
+    def start(self, now: float) -> None:
+        """Leave INIT at ``now``: the daemon starts every new instance at one instant, after set-up."""
         if self.source is None:
             log.warning("(%s) no usable source address on %s: entering FAULT", self.name, self.cfg.interface)
             self.tracking.faults.add(f"no address on {self.cfg.interface}")
@@ -173,6 +173,10 @@ class InstanceRuntime:
 
     def _on_timer(self) -> None:
         when, self._timer, self._timer_at = self._timer_at, None, None
+        if self.machine.state is State.BACKUP:
+            # Master_Down may be due only because the loop was busy: read the adverts already
+            # queued first (they reset the timer), so a stall never looks like a dead master.
+            self.endpoint.sock.deliver_pending()
         now = max(self.loop.time(), when or 0.0)
         self.apply(self.machine.on_timer(now))
 

@@ -229,6 +229,7 @@ class VrrpSocket:
         self._src = _ip(src, family) if src is not None else None
         self._last_src: IPAddress | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._callback: Callable[[Received], None] | None = None
         self._sock = socket.socket(family, socket.SOCK_RAW, VRRP_PROTO)
         try:
             self._sock.setblocking(False)
@@ -436,21 +437,38 @@ class VrrpSocket:
             raise RuntimeError(f"{self!r} is already attached to a loop")
 
         def on_readable() -> None:
-            for _packet_no in range(budget):
-                try:
-                    packet = self.recv()
-                except OSError:
-                    log.exception("%s: receive failed", self.ifname)
-                    return
-                if packet is None:
-                    return
-                try:
-                    callback(packet)
-                except Exception:
-                    log.exception("%s: advert handler failed", self.ifname)
+            self.deliver(callback, budget)
 
         loop.add_reader(self.fileno(), on_readable)
         self._loop = loop
+        self._callback = callback
+
+    def deliver(self, callback: Callable[[Received], None], budget: int) -> int:
+        """Read up to *budget* queued packets and hand each to *callback*; return how many."""
+        for packet_no in range(budget):
+            try:
+                packet = self.recv()
+            except OSError:
+                log.exception("%s: receive failed", self.ifname)
+                return packet_no
+            if packet is None:
+                return packet_no
+            try:
+                callback(packet)
+            except Exception:
+                log.exception("%s: advert handler failed", self.ifname)
+        return budget
+
+    def deliver_pending(self, budget: int = 4096) -> int:
+        """Hand what is already queued to the attached callback, now rather than on the next wake-up.
+
+        Called before a backup declares its master dead: after the loop was
+        stalled (start-up, a long reload step, a saturated CPU), the master's
+        adverts may be waiting in the socket, and timers must not win over them.
+        """
+        if self._callback is None:
+            return 0
+        return self.deliver(self._callback, budget)
 
     def detach(self) -> None:
         """Stop delivering packets to the attached callback (idempotent)."""
@@ -458,6 +476,7 @@ class VrrpSocket:
             if not self._loop.is_closed():
                 self._loop.remove_reader(self._sock.fileno())
             self._loop = None
+            self._callback = None
 
     def close(self) -> None:
         """Detach and close the socket (idempotent); memberships go with it."""
