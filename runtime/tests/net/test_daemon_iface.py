@@ -5,6 +5,7 @@ address. Every scenario ends with exactly one MASTER holding the VIP."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -62,6 +63,8 @@ def test_source_address_comes_goes_and_changes(make_lab: Any, family: str) -> No
     wait_until(lambda: one.state() == "FAULT", 3, 0.01, "node 1 in FAULT without an address")
     status = one.instance()
     assert status["fault_reason"] == "no source address on eth0" and status["source"] is None, status
+    table = one_node.run([sys.executable, "-m", "vrrpd.ctl", "-s", one.socket, "status"]).stdout
+    assert "no source address on eth0" in table.splitlines()[-1], table
 
     two = VrrpdPeer(lab.node(2), _conf(100, f["vips"])).start()
     peers = {1: one, 2: two}
