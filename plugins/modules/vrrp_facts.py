@@ -137,6 +137,24 @@ ansible_facts:
               elements: str
               returned: always
               sample: ["185.230.79.62/26"]
+            source:
+              description: The address adverts are sent from (null while the interface has no usable one,
+                which keeps the instance in FAULT).
+              type: str
+              returned: always
+              sample: 198.51.100.11
+            faults:
+              description: Every current FAULT cause (interface down, no source address, failed tracker).
+              type: list
+              elements: str
+              returned: always
+              sample: ["no source address on ens18"]
+            fault_reason:
+              description: In FAULT, the cause to show (the interface first, then the source address,
+                then trackers); null otherwise.
+              type: str
+              returned: always
+              sample: interface ens18 down
             master_address:
               description: Address of the current MASTER as last seen (null when unknown).
               type: str

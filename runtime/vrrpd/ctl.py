@@ -13,7 +13,8 @@ from .control import DEFAULT_SOCKET, request
 
 
 def _table(status: dict[str, Any]) -> str:
-    columns = ("INSTANCE", "STATE", "WANTED", "PRIO", "EFF", "VRID", "IFACE", "VER", "MASTER", "VIPS", "SINCE")
+    columns = ("INSTANCE", "STATE", "WANTED", "PRIO", "EFF", "VRID", "IFACE", "VER", "SOURCE", "MASTER", "VIPS",
+               "SINCE", "FAULT")
     rows = [columns]
     for name, inst in sorted(status["instances"].items()):
         since = inst.get("last_transition")
@@ -22,9 +23,10 @@ def _table(status: dict[str, Any]) -> str:
             master += f" ({inst['master_priority']})"
         rows.append((
             name, inst["state"], inst["wanted_state"], str(inst["priority"]), str(inst["effective_priority"]),
-            str(inst["virtual_router_id"]), inst["interface"], str(inst["version"]), master,
-            ",".join(inst["vips"]) or "-",
+            str(inst["virtual_router_id"]), inst["interface"], str(inst["version"]), inst.get("source") or "-",
+            master, ",".join(inst["vips"]) or "-",
             datetime.datetime.fromtimestamp(since).strftime("%Y-%m-%d %H:%M:%S") if since else "-",
+            inst.get("fault_reason") or "-",
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]

@@ -70,6 +70,7 @@ class Daemon:
         self._group_states: dict[str, State] = {}
         self.announcers: dict[str, Announcer] = {}
         self.vmacs: set[str] = set()
+        self._usable: dict[str, bool] = {}  # interface name -> up and running, as last reported
         self.control = ControlServer(control_socket, {"status": self._cmd_status, "reload": self._cmd_reload})
         self.started = time.time()
         self._stopping = asyncio.Event()
@@ -483,7 +484,7 @@ class Daemon:
         group = self._group_of(rt)
         # keepalived ignores member weights in a sync group unless sync_group_tracking_weight is set
         weights = group is None or group.sync_group_tracking_weight
-        faults: set[str] = {f for f in rt.tracking.faults if f.startswith("no address")}
+        faults: set[str] = {rt.source_fault} if rt.source_fault else set()
         offsets: dict[str, int] = {}
         interfaces = [(cfg.interface, 0, False)] if not cfg.dont_track_primary and cfg.interface else []
         interfaces += [(t.name, t.weight if weights else 0, t.reverse) for t in cfg.track_interfaces]
@@ -535,12 +536,65 @@ class Daemon:
         await self._notify(job.group, "GROUP", job.state, 0)
 
     def _on_link_events(self) -> None:
+        """Interfaces and addresses that come and go (docs/interfaces.md).
+
+        Sockets follow their interface first, then every instance asks the
+        kernel for its source address again, then faults and offsets are
+        recomputed; VIPs removed behind a master's back come last, so an
+        instance that just entered FAULT does not get them back.
+        """
         events = self.links.drain()
-        if any(isinstance(e, (LinkEvent, Overrun)) for e in events):
+        if not events:
+            return
+        links = [e for e in events if isinstance(e, LinkEvent)]
+        overrun = any(isinstance(e, Overrun) for e in events)
+        for event in links:
+            self._follow_link(event)
+        if overrun:
+            self._resync_links()
+        source_changed = [rt.name for rt in self.instances.values() if rt.refresh_source()]
+        if links or overrun or source_changed:
             self._refresh_all_tracking()
         for event in events:
             if isinstance(event, AddrEvent) and event.kind == "del":
                 self._vip_removed(event)
+
+    def _follow_link(self, event: LinkEvent) -> None:
+        """Re-open, close or re-join the sockets on this interface; re-create our VMACs."""
+        was_usable = self._usable.get(event.ifname, True)
+        self._usable[event.ifname] = event.usable
+        for endpoint in self.endpoints.values():
+            if endpoint.ifname == event.ifname:
+                endpoint.follow_link(event.ifindex, event.kind == "new", event.usable, was_usable)
+        if not self._stopping.is_set():
+            self._recreate_vmacs(event)
+
+    def _resync_links(self) -> None:
+        """Events were lost: check every endpoint's interface as if it had just been reported."""
+        for endpoint in list(self.endpoints.values()):
+            try:
+                event = self.links.link_event(endpoint.ifname)
+            except LookupError:
+                event = LinkEvent("del", 0, endpoint.ifname, False, False, False, "ABSENT")
+            self._follow_link(event)
+
+    def _recreate_vmacs(self, event: LinkEvent) -> None:
+        """keepalived re-creates a VMAC it made when it is deleted, or when its parent comes back."""
+        for rt in self.instances.values():
+            cfg = rt.cfg
+            if not cfg.use_vmac:
+                continue
+            gone = event.kind == "del" and event.ifname == cfg.use_vmac
+            parent_back = event.kind == "new" and event.ifname == cfg.interface and rt.endpoint.sock is None
+            if gone or parent_back:
+                asyncio.ensure_future(self._recreate_vmac(cfg))
+
+    async def _recreate_vmac(self, cfg: Instance) -> None:
+        try:
+            await self._create_vmac(cfg)
+            log.info("(%s) VMAC %s re-created on %s", cfg.name, cfg.use_vmac, cfg.interface)
+        except Exception as exc:  # noqa: BLE001 - pyroute2's NetlinkError too; retried on the parent's next event
+            log.info("(%s) VMAC %s not re-created yet: %s", cfg.name, cfg.use_vmac, exc)
 
     def _vip_removed(self, event: AddrEvent) -> None:
         """A VIP deleted behind our back on a MASTER is put back, unless no_track."""

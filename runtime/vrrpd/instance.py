@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 from .config.model import Instance, SyncGroup
 from .core import packet
 from .core.fsm import AddVips, Announce, Log, Machine, Params, RemoveVips, SendAdvert, State, Transition
-from .io.sockets import Received, VrrpSocket, primary_ipv4
+from .core.source import fault_reason, judge_source
+from .io import InterfaceNotFoundError
+from .io.sockets import Received, VrrpSocket
 
 if TYPE_CHECKING:
     from .daemon import Daemon
@@ -47,20 +49,68 @@ def instance_key(inst: Instance) -> tuple[Any, ...]:
 
 
 class Endpoint:
-    """One raw socket shared by the instances on an (interface, family, group)."""
+    """One raw socket shared by the instances on an (interface, family, group).
 
-    def __init__(self, daemon: Daemon, inst: Instance) -> None:
+    The socket is bound to the interface's index and its multicast
+    membership goes with the interface: when the interface is deleted the
+    socket is closed (``sock`` is None until it comes back) and when an
+    interface of that name appears again a new socket is opened on it.
+    """
+
+    def __init__(self, daemon: Daemon, inst: Instance, *, missing_ok: bool = False) -> None:
         self.daemon = daemon
         self.key = endpoint_key(inst)
         self.unicast = bool(inst.unicast_peers)
-        family = socket.AF_INET6 if inst.family == "inet6" else socket.AF_INET
-        src = inst.unicast_src_ip or inst.mcast_src_ip
-        if inst.use_vmac and src is None and family == socket.AF_INET:
-            src = primary_ipv4(inst.interface)  # the VMAC has no address of its own: the parent's, as keepalived
-        self.sock = VrrpSocket(family, inst.use_vmac or inst.interface,
-                               group=None if self.unicast else inst.mcast_group, src=src, unicast=self.unicast)
+        self.family = socket.AF_INET6 if inst.family == "inet6" else socket.AF_INET
+        self.ifname: str = inst.use_vmac or inst.interface
+        self.group = None if self.unicast else inst.mcast_group
+        self.configured_src = inst.unicast_src_ip or inst.mcast_src_ip
+        # the IPv4 VMAC has no address of its own: it sends from the parent's, as keepalived
+        self.source_ifname = inst.interface if inst.use_vmac and self.family == socket.AF_INET else None
         self.instances: dict[int, InstanceRuntime] = {}
+        self.sock: VrrpSocket | None = None
+        try:
+            self.reopen()
+        except InterfaceNotFoundError:
+            if not missing_ok:
+                raise
+            log.warning("interface %s does not exist yet: will use it once created", self.ifname)
+
+    def reopen(self) -> None:
+        """(Re)open the socket on the interface's current index; InterfaceNotFoundError if it has none."""
+        self.close()
+        self.sock = VrrpSocket(self.family, self.ifname, group=self.group, src=self.configured_src,
+                               unicast=self.unicast)
         self.sock.attach(asyncio.get_running_loop(), self.on_packet)
+
+    def follow_link(self, ifindex: int, present: bool, usable: bool, was_usable: bool) -> None:
+        """A link event for our interface: close with it, re-open on a new index, re-join when it comes up."""
+        if not present:
+            if self.sock is not None:
+                log.info("interface %s deleted: closing its VRRP socket", self.ifname)
+            self.close()
+            return
+        if self.sock is None or self.sock.ifindex != ifindex:
+            log.info("interface %s (re)created: opening its VRRP socket", self.ifname)
+            try:
+                self.reopen()
+            except (InterfaceNotFoundError, OSError) as exc:  # gone again already
+                log.warning("cannot open a VRRP socket on %s: %s", self.ifname, exc)
+                self.close()
+        elif usable and not was_usable:
+            try:
+                self.sock.rejoin()
+            except OSError as exc:
+                log.warning("cannot re-join the VRRP group on %s: %s", self.ifname, exc)
+
+    def source_address(self, exclude: frozenset[Any]) -> IPAddress | None:
+        """The interface's address to send from now, or None (no socket, no usable address)."""
+        if self.sock is None:
+            return None
+        try:
+            return self.sock.source_address(exclude=exclude, via=self.source_ifname)
+        except InterfaceNotFoundError:
+            return None
 
     def on_packet(self, rcv: Received) -> None:
         payload = rcv.payload
@@ -74,8 +124,15 @@ class Endpoint:
         except packet.PacketError as exc:
             self.daemon.count_reject(inst, exc, rcv)
 
+    def deliver_pending(self) -> None:
+        """Dispatch the adverts already queued on the socket, before a Master_Down timer fires."""
+        if self.sock is not None:
+            self.sock.deliver_pending()
+
     def close(self) -> None:
-        self.sock.close()
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
 
 
 @dataclass
@@ -106,9 +163,10 @@ class InstanceRuntime:
         self.cfg = cfg
         self.endpoint = endpoint
         self.loop = asyncio.get_running_loop()
-        src = endpoint.sock.source_address()
-        self.source = src
-        self.machine = Machine(self.params(cfg, src))
+        self.source: IPAddress | None = None
+        #: "no source address on IF" while the interface has no usable address (core.source)
+        self.source_fault: str | None = None
+        self.machine = Machine(self.params(cfg, None))
         self.tracking = Tracking()
         self.jobs: asyncio.Queue[Any] = asyncio.Queue()
         self.worker = asyncio.create_task(self._work(), name=f"vrrp-{cfg.name}")
@@ -116,6 +174,7 @@ class InstanceRuntime:
         self._timer_at: float | None = None
         self.last_transition_wall: float | None = None
         self._mismatch_logged: IPAddress | None = None
+        self.refresh_source()
 
     # ---- configuration -> machine ---------------------------------------------------------------
 
@@ -143,12 +202,34 @@ class InstanceRuntime:
 
     def start(self, now: float) -> None:
         """Leave INIT at ``now``: the daemon starts every new instance at one instant, after set-up."""
-        if self.source is None:
-            log.warning("(%s) no usable source address on %s: entering FAULT", self.name, self.cfg.interface)
-            self.tracking.faults.add(f"no address on {self.cfg.interface}")
+        if self.source_fault is not None:
+            self.tracking.faults.add(self.source_fault)
             self.apply(self.machine.set_fault(now, True))
         else:
             self.apply(self.machine.start(now))
+
+    def refresh_source(self) -> bool:
+        """Ask the kernel for our source address again; True if the source fault came or went.
+
+        Called at creation and on every link or address event: a new address
+        goes to the machine at once (a master advertises from it), and the
+        verdict's fault is folded with the trackers' by the daemon.
+        """
+        vips = frozenset(v.address.ip for v in (*self.cfg.vips, *self.cfg.evips))
+        verdict = judge_source(self.cfg.use_vmac or self.cfg.interface, self.endpoint.configured_src,
+                               self.endpoint.source_address(vips))
+        if verdict.source is not None and verdict.source != self.machine.params.address:
+            self.apply(self.machine.set_address(self.loop.time(), verdict.source))
+        self.source = verdict.source
+        if verdict.fault == self.source_fault:
+            return False
+        if verdict.fault is not None:
+            log.warning("(%s) %s: entering FAULT", self.name, verdict.fault)
+        elif self.source_fault is not None:
+            log.info("(%s) source address %s usable on %s: leaving FAULT", self.name, verdict.source,
+                     self.cfg.use_vmac or self.cfg.interface)
+        self.source_fault = verdict.fault
+        return True
 
     def receive(self, rcv: Received) -> None:
         cfg = self.cfg
@@ -176,7 +257,7 @@ class InstanceRuntime:
         if self.machine.state is State.BACKUP:
             # Master_Down may be due only because the loop was busy: read the adverts already
             # queued first (they reset the timer), so a stall never looks like a dead master.
-            self.endpoint.sock.deliver_pending()
+            self.endpoint.deliver_pending()
         now = max(self.loop.time(), when or 0.0)
         self.apply(self.machine.on_timer(now))
 
@@ -213,10 +294,14 @@ class InstanceRuntime:
         cfg = self.cfg
         destinations = cfg.unicast_peers if self.endpoint.unicast else (cfg.mcast_group,)
         src = self.source or self.machine.params.address
+        sock = self.endpoint.sock
+        if sock is None:
+            log.debug("(%s) interface %s missing: advert not sent", self.name, self.endpoint.ifname)
+            return
         for dst in destinations:
             try:
                 payload = packet.encode(advert, src=src, dst=dst, v3_checksum_pseudo=not cfg.v3_checksum_as_v2)
-                self.endpoint.sock.send(payload, dst, src=src)
+                sock.send(payload, dst, src=src)
             except (OSError, ValueError) as exc:
                 log.warning("(%s) cannot send advert to %s: %s", self.name, dst, exc)
 
@@ -276,6 +361,7 @@ class InstanceRuntime:
             "master_address": str(m.master_address) if m.master_address is not None else None,
             "master_priority": m.master_priority, "last_transition": self.last_transition_wall,
             "faults": sorted(self.tracking.faults),
+            "fault_reason": fault_reason(self.tracking.faults) if m.state is State.FAULT else None,
             "counters": {
                 "advert_rcvd": c.advert_rcvd, "advert_sent": c.advert_sent, "become_master": c.become_master,
                 "release_master": c.release_master, "pri_zero_rcvd": c.pri_zero_rcvd,

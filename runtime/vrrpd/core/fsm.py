@@ -17,7 +17,7 @@ MASTER; actions on becoming MASTER are advert, VIPs, announce, then notify.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv6Address
 
 from .packet import Advert
@@ -322,6 +322,24 @@ class Machine:
         if self.state is State.MASTER:
             # Carry the new priority now rather than an interval later, so a backup
             # that now outranks us sees it at once and starts its own Master_Down.
+            self._advert_at = now + self.params.interval_cs / 100
+            actions.append(self._send())
+        return actions
+
+    def set_address(self, now: float, address: IPAddress) -> list[Action]:
+        """Our source address changed (address events): adverts carry the new one from now on.
+
+        A master advertises at once from the new address, so the backups'
+        master address and the tie-break follow without waiting an interval.
+        """
+        if address == self.params.address:
+            return []
+        old, self.params = self.params.address, replace(self.params, address=address)
+        if self.state is State.INIT:
+            return []  # the first address found, not a change
+        actions: list[Action] = [Log("info", f"source address changed from {old} to {address}")]
+        if self.state is State.MASTER:
+            self.master_address = address
             self._advert_at = now + self.params.interval_cs / 100
             actions.append(self._send())
         return actions

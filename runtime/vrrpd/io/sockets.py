@@ -30,6 +30,7 @@ codec put in the v3 pseudo-header.
 
 from __future__ import annotations
 
+import array
 import errno
 import fcntl
 import ipaddress
@@ -60,6 +61,9 @@ _IP_MULTICAST_ALL = 49
 _IPV6_MULTICAST_ALL = 29
 _IPV6_CHECKSUM = 7
 _SIOCGIFADDR = 0x8915
+_SIOCGIFCONF = 0x8912
+_IP_TRANSPARENT = 19
+_IPV6_TRANSPARENT = 75
 
 # /proc/net/if_inet6 scope and flag bits (include/net/ipv6.h, if_addr.h).
 _IPV6_ADDR_LINKLOCAL = 0x20
@@ -75,6 +79,9 @@ _IN6_PKTINFO = struct.Struct("=16sI")  # ipi6_addr, ipi6_ifindex
 _IP_MREQN = struct.Struct("=4s4si")  # imr_multiaddr, imr_address, imr_ifindex
 _IPV6_MREQ = struct.Struct("=16si")  # ipv6mr_multiaddr, ipv6mr_interface
 _HOPLIMIT = struct.Struct("=i")
+_IFCONF = struct.Struct("iP")  # struct ifconf: ifc_len, ifc_buf (native alignment)
+_IFREQ_SIZE = struct.calcsize("16s24x")
+_IFCONF_BUFSIZE = 256 * _IFREQ_SIZE
 
 
 class NoSourceAddressError(OSError):
@@ -116,8 +123,16 @@ def interface_index(ifname: str) -> int:
         raise InterfaceNotFoundError(ifname) from exc
 
 
-def primary_ipv4(ifname: str, sock: socket.socket | None = None) -> ipaddress.IPv4Address | None:
+def primary_ipv4(
+    ifname: str, sock: socket.socket | None = None, exclude: frozenset[IPAddress] = frozenset()
+) -> ipaddress.IPv4Address | None:
     """The interface's primary IPv4 address, or None if it has none.
+
+    *exclude* holds addresses that must never be the answer (an instance's
+    own VIPs: keepalived never sends from a VIP, and a VIP promoted to
+    primary when the real address goes must not hide that it went); the
+    first other address in the kernel's order (primaries first) is then
+    the answer, from :func:`ipv4_addresses`.
 
     ``SIOCGIFADDR`` returns the oldest primary address carrying the
     interface's own label, which is what keepalived calls the interface
@@ -128,6 +143,8 @@ def primary_ipv4(ifname: str, sock: socket.socket | None = None) -> ipaddress.IP
     AF_INET socket) to ask about that socket's namespace rather than the
     calling thread's.
     """
+    if exclude:
+        return next((a for a in ipv4_addresses(ifname, sock) if a not in exclude), None)
     request = struct.pack("16s24x", ifname.encode())
     probe = sock if sock is not None else socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
@@ -145,8 +162,37 @@ def primary_ipv4(ifname: str, sock: socket.socket | None = None) -> ipaddress.IP
     return ipaddress.IPv4Address(reply[20:24])
 
 
+def ipv4_addresses(ifname: str, sock: socket.socket | None = None) -> list[ipaddress.IPv4Address]:
+    """Every IPv4 address of *ifname* (labels ``ifname:x`` included), primaries first.
+
+    ``SIOCGIFCONF`` lists the addresses in the kernel's order, which puts
+    primaries before secondaries; like :func:`primary_ipv4` it never blocks
+    and answers for the namespace of *sock*. Raises
+    :class:`InterfaceNotFoundError` when the interface does not exist.
+    """
+    buffer = array.array("B", bytes(_IFCONF_BUFSIZE))
+    address, _length = buffer.buffer_info()
+    request = bytearray(_IFCONF.pack(_IFCONF_BUFSIZE, address))
+    probe = sock if sock is not None else socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        fcntl.ioctl(probe.fileno(), _SIOCGIFCONF, request)
+    finally:
+        if sock is None:
+            probe.close()
+    used = _IFCONF.unpack(request)[0]
+    data = buffer.tobytes()[:used]
+    found: list[ipaddress.IPv4Address] = []
+    for offset in range(0, used - _IFREQ_SIZE + 1, _IFREQ_SIZE):
+        label = data[offset:offset + 16].split(b"\0", 1)[0].decode(errors="replace")
+        if label == ifname or label.startswith(f"{ifname}:"):
+            found.append(ipaddress.IPv4Address(data[offset + 20:offset + 24]))
+    if not found:
+        interface_index(ifname)  # raises if the interface does not exist
+    return found
+
+
 def link_local_ipv6(
-    ifname: str, prefer: ipaddress.IPv6Address | None = None
+    ifname: str, prefer: ipaddress.IPv6Address | None = None, exclude: frozenset[IPAddress] = frozenset()
 ) -> ipaddress.IPv6Address | None:
     """A usable IPv6 link-local address of *ifname*, or None.
 
@@ -156,6 +202,7 @@ def link_local_ipv6(
     once it is added: *prefer* (the address used so far) wins while it is
     usable, then addresses without ``nodad`` (the kernel's own, as VIPs are
     added with nodad), then the lowest address for a stable answer.
+    Addresses in *exclude* (the instance's VIPs) are never the answer.
 
     Read from ``/proc/thread-self/net/if_inet6`` (the calling thread's
     namespace; plain ``/proc/net`` is the main thread's, wrong for a thread
@@ -174,6 +221,8 @@ def link_local_ipv6(
             if scope != _IPV6_ADDR_LINKLOCAL or flags & (_IFA_F_TENTATIVE | _IFA_F_DADFAILED):
                 continue
             address = ipaddress.IPv6Address(bytes.fromhex(fields[0]))
+            if address in exclude:
+                continue
             if address == prefer:
                 return address
             candidates.append((bool(flags & _IFA_F_NODAD), address))
@@ -244,6 +293,7 @@ class VrrpSocket:
                 self._setup_ipv4(ttl)
             else:
                 self._setup_ipv6(ttl)
+            self._allow_any_source()
         except BaseException:
             self._sock.close()
             raise
@@ -294,10 +344,55 @@ class VrrpSocket:
                 _IPV6_MREQ.pack(self.group.packed, self.ifindex),
             )
 
+    def _allow_any_source(self) -> None:
+        """Let the kernel send from an address that is not (or no longer) on the host.
+
+        keepalived writes its own IPv4 header, so a configured
+        ``mcast_src_ip``/``unicast_src_ip`` not yet on the interface is
+        still used, and a master whose address just went still sends its
+        priority-0 advert from it. ``IP[V6]_TRANSPARENT`` (CAP_NET_ADMIN,
+        which the daemon has to change addresses anyway) gives the same with
+        ``IP_PKTINFO``; without it the kernel answers EINVAL.
+        """
+        level, option = ((socket.IPPROTO_IP, _IP_TRANSPARENT) if self.family == socket.AF_INET
+                         else (socket.IPPROTO_IPV6, _IPV6_TRANSPARENT))
+        try:
+            self._sock.setsockopt(level, option, 1)
+        except OSError as exc:
+            log.warning("%s: cannot allow a non-local source address: %s", self.ifname, exc)
+
+    def rejoin(self) -> None:
+        """Leave and join the multicast group again (link back up); nothing for unicast.
+
+        The kernel keeps a membership across a link down/up, but a switch
+        that snoops IGMP/MLD may have dropped it: joining again sends a
+        fresh report. A membership that was already gone is simply joined.
+        """
+        if self.unicast or self.group is None:
+            return
+        if self.family == socket.AF_INET:
+            mreq = _IP_MREQN.pack(self.group.packed, bytes(4), self.ifindex)
+            drop, add, level = socket.IP_DROP_MEMBERSHIP, socket.IP_ADD_MEMBERSHIP, socket.IPPROTO_IP
+        else:
+            mreq = _IPV6_MREQ.pack(self.group.packed, self.ifindex)
+            drop, add, level = socket.IPV6_LEAVE_GROUP, socket.IPV6_JOIN_GROUP, socket.IPPROTO_IPV6
+        try:
+            self._sock.setsockopt(level, drop, mreq)
+        except OSError as exc:
+            if exc.errno not in (errno.EADDRNOTAVAIL, errno.ENODEV, errno.EINVAL):
+                raise
+        self._sock.setsockopt(level, add, mreq)
+
     # -- addresses -------------------------------------------------------------
 
-    def source_address(self) -> IPAddress | None:
+    def source_address(
+        self, *, exclude: frozenset[IPAddress] = frozenset(), via: str | None = None
+    ) -> IPAddress | None:
         """The address adverts are sent from, or None if there is none now.
+
+        *exclude* (the VIPs) are never chosen; *via* names the interface to
+        take the address from when it is not the socket's own (an IPv4 VMAC
+        sends from its parent's address, as keepalived does).
 
         The configured *src* if any, else the interface's primary IPv4 or
         a usable link-local IPv6, resolved from the kernel on each call
@@ -308,11 +403,12 @@ class VrrpSocket:
         """
         if self._src is not None:
             return self._src
+        ifname = via or self.ifname
         if self.family == socket.AF_INET:
-            found: IPAddress | None = primary_ipv4(self.ifname, self._sock)
+            found: IPAddress | None = primary_ipv4(ifname, self._sock, exclude)
         else:
             previous = self._last_src if isinstance(self._last_src, ipaddress.IPv6Address) else None
-            found = link_local_ipv6(self.ifname, prefer=previous)
+            found = link_local_ipv6(ifname, prefer=previous, exclude=exclude)
         if found is not None:
             self._last_src = found
         return found

@@ -1,0 +1,219 @@
+"""Interfaces and addresses that come and go (issue 13): no path leaves an instance in FAULT once its
+interface has a usable address, sockets follow re-created interfaces, and the source follows the
+address. Every scenario ends with exactly one MASTER holding the VIP."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from netlab import KeepalivedPeer, Lab, assert_holds, keepalived_conf, vrrp_instance, wait_until
+from vrrpd.core.timers import master_down_interval
+from vrrpd_peer import VrrpdPeer
+
+FAST = {"version": 3, "advert_int": 0.1}
+#: Master_Down at priority 150 and 100 for a 0.1 s interval, plus room for a loaded machine
+DOWN_150 = master_down_interval(3, 150, 10)
+SLACK = 1.0
+
+FAMILIES: dict[str, dict[str, Any]] = {
+    "ipv4": {"vips": ("198.51.100.100/24",), "first": "198.51.100.11/24", "second": "198.51.100.21/24",
+             "flush": "ip -4 addr flush dev eth0"},
+    "ipv6": {"vips": ("fe80::100/64", "2001:db8::100/64"), "first": "fe80::1:11/64", "second": "fe80::2:11/64",
+             "flush": "ip -6 addr flush dev eth0 scope link"},
+}
+
+
+def _holders(lab: Lab, vip: str) -> set[int]:
+    return {n.index for n in lab.nodes if n.has_address(vip)}
+
+
+def _add(node: Any, address: str) -> None:
+    """Add an address as ifupdown would; IPv6 without DAD (the lab's nodes run none unless asked)."""
+    nodad = ["nodad"] if ":" in address else []
+    node.run(["ip", "addr", "add", address, "dev", "eth0", *nodad])
+
+
+def _conf(priority: int, vips: tuple[str, ...], **extra: Any) -> str:
+    return keepalived_conf(vrrp_instance(priority=priority, vips=vips, **{**FAST, **extra}))
+
+
+def _one_master(lab: Lab, peers: dict[int, Any], vip: str, index: int) -> None:
+    """Node ``index`` is the only MASTER and the only VIP holder, and stays so for a while."""
+    wait_until(lambda: _holders(lab, vip) == {index}, 5, 0.01, f"node {index} alone holds {vip}")
+    assert_holds(lambda: _holders(lab, vip) == {index}, 0.5, 0.01, f"node {index} keeps {vip} alone")
+    states = {i: p.state() for i, p in peers.items()}
+    assert [i for i, s in states.items() if s == "MASTER"] == [index], states
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_source_address_comes_goes_and_changes(make_lab: Any, family: str) -> None:
+    f = FAMILIES[family]
+    vip = f["vips"][-1].split("/")[0]
+    lab = make_lab(2)
+    one_node = lab.node(1)
+    one_node.run(["sh", "-c", f["flush"]])
+    if family == "ipv4":
+        one_node.sysctl("net.ipv4.conf.eth0.promote_secondaries", 1)  # as systemd sets it on real hosts
+    one = VrrpdPeer(one_node, _conf(150, f["vips"])).start()
+    # no address: FAULT, and says why
+    wait_until(lambda: one.state() == "FAULT", 3, 0.01, "node 1 in FAULT without an address")
+    status = one.instance()
+    assert status["fault_reason"] == "no source address on eth0" and status["source"] is None, status
+    table = one_node.run([sys.executable, "-m", "vrrpd.ctl", "-s", one.socket, "status"]).stdout
+    assert "no source address on eth0" in table.splitlines()[-1], table
+
+    two = VrrpdPeer(lab.node(2), _conf(100, f["vips"])).start()
+    peers = {1: one, 2: two}
+    _one_master(lab, peers, vip, 2)
+
+    # the address appears: BACKUP at once, then MASTER (preempting) within one Master_Down
+    _add(one_node, f["first"])
+    wait_until(lambda: one.state() != "FAULT", 2, 0.005, "node 1 leaves FAULT when its address appears")
+    elapsed = wait_until(lambda: one.state() == "MASTER", DOWN_150 + SLACK, 0.005, "node 1 master")
+    print(f"{family}: MASTER {elapsed:.3f} s after leaving FAULT (Master_Down {DOWN_150:.3f} s)")
+    _one_master(lab, peers, vip, 1)
+    assert one.instance()["source"] == f["first"].split("/")[0]
+    assert two.instance()["master_address"] == f["first"].split("/")[0]
+
+    # the address changes: the peer sees adverts from the new one
+    _add(one_node, f["second"])
+    one_node.run(["ip", "addr", "del", f["first"], "dev", "eth0"])
+    new = f["second"].split("/")[0]
+    wait_until(lambda: two.instance()["master_address"] == new, 2, 0.01, "node 2 sees adverts from the new source")
+    assert one.instance()["source"] == new and one.state() == "MASTER"
+    _one_master(lab, peers, vip, 1)
+
+    # the last address goes: FAULT (priority 0 sent), node 2 takes over
+    one_node.run(["ip", "addr", "del", f["second"], "dev", "eth0"])
+    wait_until(lambda: one.state() == "FAULT", 2, 0.01, "node 1 in FAULT when its last address goes")
+    assert one.instance()["fault_reason"] == "no source address on eth0"
+    _one_master(lab, peers, vip, 2)
+
+
+def test_backup_leaves_fault_to_backup_under_a_higher_peer(make_lab: Any) -> None:
+    lab = make_lab(2)
+    vips = FAMILIES["ipv4"]["vips"]
+    vip = vips[0].split("/")[0]
+    two = VrrpdPeer(lab.node(2), _conf(150, vips)).start()
+    lab.node(1).run(["ip", "-4", "addr", "flush", "dev", "eth0"])
+    one = VrrpdPeer(lab.node(1), _conf(100, vips)).start()
+    peers = {1: one, 2: two}
+    _one_master(lab, peers, vip, 2)
+    assert one.state() == "FAULT"
+    lab.node(1).run(["ip", "addr", "add", "198.51.100.11/24", "dev", "eth0"])
+    wait_until(lambda: one.state() == "BACKUP", 2, 0.005, "node 1 BACKUP once its address appears")
+    assert_holds(lambda: one.state() == "BACKUP", 3 * DOWN_150, 0.01, "node 1 stays BACKUP under a higher master")
+    assert one.instance()["master_address"] == "198.51.100.12"
+    _one_master(lab, peers, vip, 2)
+
+
+def _recreate_eth0(lab: Lab, index: int) -> None:
+    """Delete node ``index``'s eth0 (its veth) and create it again, as ifupdown re-creates a bond."""
+    node, iface = lab.node(index), lab.node(index).interfaces["eth0"]
+    node.run(["ip", "link", "del", "eth0"])
+    node._ifindex.pop("eth0", None)  # the lab caches indexes of the links it made: this one is new
+    node.run(["ip", "link", "add", "eth0", "address", iface.mac, "type", "veth", "peer", "name", iface.port,
+              "netns", lab.switch])
+    lab.link_up(lab.node(index), "eth0", wait=None)  # re-adds the lab's addresses
+    subprocess.run(["ip", "-n", lab.switch, "link", "set", iface.port, "master", iface.bridge, "up"],
+                   check=True, timeout=10)
+    lab.wait_link(node, "eth0", 5)
+
+
+@pytest.mark.parametrize("role", ["master", "backup"])
+def test_interface_deleted_and_recreated(make_lab: Any, role: str) -> None:
+    lab = make_lab(2)
+    vips = FAMILIES["ipv4"]["vips"]
+    vip = vips[0].split("/")[0]
+    one = VrrpdPeer(lab.node(1), _conf(150, vips)).start()
+    two = VrrpdPeer(lab.node(2), _conf(100, vips)).start()
+    peers = {1: one, 2: two}
+    _one_master(lab, peers, vip, 1)
+    index = 1 if role == "master" else 2
+    _recreate_eth0(lab, index)
+    # the re-created interface's socket is open again: node 1 ends MASTER, node 2 hears it as BACKUP
+    _one_master(lab, peers, vip, 1)
+    wait_until(lambda: two.state() == "BACKUP", 3, 0.01, "node 2 BACKUP")
+    advert_rcvd = two.instance()["counters"]["advert_rcvd"]
+    wait_until(lambda: two.instance()["counters"]["advert_rcvd"] > advert_rcvd + 5, 3, 0.02,
+               "node 2 keeps receiving node 1's adverts")
+    assert peers[index].instance()["faults"] == []
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_link_down_up_on_master(make_lab: Any, family: str) -> None:
+    f = FAMILIES[family]
+    vip = f["vips"][-1].split("/")[0]
+    lab = make_lab(2)
+    one = VrrpdPeer(lab.node(1), _conf(150, f["vips"])).start()
+    two = VrrpdPeer(lab.node(2), _conf(100, f["vips"])).start()
+    peers = {1: one, 2: two}
+    _one_master(lab, peers, vip, 1)
+    lab.link_down(lab.node(1), "eth0")
+    wait_until(lambda: one.state() == "FAULT", 2, 0.01, "node 1 in FAULT when eth0 goes down")
+    assert one.instance()["fault_reason"] == "interface eth0 down"
+    _one_master(lab, peers, vip, 2)
+    lab.link_up(lab.node(1), "eth0")
+    _one_master(lab, peers, vip, 1)
+    assert two.state() == "BACKUP"
+
+
+def test_dad_tentative_link_local_is_not_a_source(make_lab: Any) -> None:
+    """With DAD on, a new link-local is tentative for a second: FAULT until DAD ends, then the election."""
+    lab = make_lab(1, dad=True)
+    node = lab.node(1)
+    node.sysctl("net.ipv6.conf.eth0.dad_transmits", 3)  # ~3 s of tentative state
+    node.run(["ip", "-6", "addr", "flush", "dev", "eth0", "scope", "link"])
+    one = VrrpdPeer(node, _conf(150, FAMILIES["ipv6"]["vips"])).start()
+    wait_until(lambda: one.state() == "FAULT", 3, 0.01, "FAULT without a link-local")
+    node.run(["ip", "addr", "add", "fe80::1:11/64", "dev", "eth0"])
+    assert node.link_local("eth0") is None, "the new link-local should still be tentative"
+    assert_holds(lambda: one.state() == "FAULT", 1.0, 0.01, "FAULT while the link-local is tentative")
+    wait_until(lambda: node.link_local("eth0") is not None, 10, 0.05, "DAD done")
+    wait_until(lambda: one.state() == "MASTER", DOWN_150 + SLACK, 0.01, "MASTER once DAD is done")
+    assert one.instance()["source"] == "fe80::1:11"
+
+
+def _drop_vips(node: Any, vips: tuple[str, ...]) -> None:
+    for vip in vips:
+        node.run(["ip", "addr", "del", vip, "dev", "eth0"], check=False)
+
+
+def test_interop_keepalived_ipv6_links_coming_up(make_lab: Any, keepalived_bin: str) -> None:
+    """Three nodes (two vrrpd, one keepalived) all started while their links are still down, DAD on."""
+    lab = make_lab(3, dad=True)
+    vips = FAMILIES["ipv6"]["vips"]
+    vip = vips[-1].split("/")[0]
+    for node in lab.nodes:
+        lab.link_down(node, "eth0")   # admin down: no link-local at all
+    one = VrrpdPeer(lab.node(1), _conf(200, vips)).start()
+    two = VrrpdPeer(lab.node(2), _conf(150, vips)).start()
+    ka = KeepalivedPeer(lab.node(3), _conf(100, vips), binary=keepalived_bin).start()
+    for node in lab.nodes:
+        lab.link_up(node, "eth0", wait=None)  # no wait for the addresses
+    peers = {1: one, 2: two}
+    _one_master(lab, peers, vip, 1)
+    assert two.state() == "BACKUP" and ka.state() == "BACKUP"
+    # crash of vrrpd's master: the other vrrpd takes over; then SIGTERM of that one: keepalived takes over
+    one.kill()
+    _drop_vips(lab.node(1), vips)  # a crash leaves the VIPs behind
+    wait_until(lambda: _holders(lab, vip) == {2}, 3, 0.01, "node 2 takes over from a crashed node 1")
+    two.stop()
+    wait_until(lambda: _holders(lab, vip) == {3}, 3, 0.01, "keepalived takes over from a stopped node 2")
+    assert ka.state() == "MASTER"
+    # and back: vrrpd (higher) preempts keepalived, then keepalived crashes and returns to BACKUP on restart
+    two = VrrpdPeer(lab.node(2), _conf(150, vips), name="vrrpd2").start()
+    wait_until(lambda: _holders(lab, vip) == {2}, 3, 0.01, "node 2 preempts keepalived")
+    assert ka.state() == "BACKUP"
+    two.stop()
+    wait_until(lambda: _holders(lab, vip) == {3}, 3, 0.01, "keepalived takes over (graceful)")
+    two = VrrpdPeer(lab.node(2), _conf(150, vips), name="vrrpd3").start()
+    wait_until(lambda: _holders(lab, vip) == {2}, 3, 0.01, "node 2 back")
+    ka.kill()
+    _drop_vips(lab.node(3), vips)
+    assert_holds(lambda: _holders(lab, vip) == {2}, 1.0, 0.01, "node 2 keeps the VIP after keepalived crashes")
+    assert two.instance()["counters"]["rejected"] == {}
