@@ -53,7 +53,7 @@ def test_missing_script_is_disabled_with_a_warning(tmp_path):
 def test_non_executable_script_is_disabled(safe_dir):
     config, line = config_with(script(safe_dir, mode=0o644))
     [diag] = check_host(config)
-    assert diag.line == line and "not executable" in diag.message and "disabling" in diag.message
+    assert diag.line == line and "not executable" in diag.message and "disabled" in diag.message
     assert not inspect_scripts(config)[0].usable
 
 
@@ -94,7 +94,8 @@ def test_unsafe_script_is_disabled_with_script_security(safe_dir):
     path = script(safe_dir, mode=0o777)
     config, line = config_with(path, "enable_script_security", "script_user root")
     [diag] = check_host(config)
-    assert diag.line == line and "Unsafe permissions" in diag.message and "disabling" in diag.message
+    assert diag.line == line and "Unsafe permissions" in diag.message
+    assert diag.message.endswith(" - disabled: vrrpd will not run it")
     assert not inspect_scripts(config)[0].usable
 
 

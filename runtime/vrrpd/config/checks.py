@@ -72,13 +72,14 @@ def _describe(label: str, verdict: Verdict, script_security: bool) -> str | None
     """One warning for a script's findings (None if there are none), saying whether it is disabled."""
     if not verdict.messages:
         return None
-    text = f"{label}: " + "; ".join(verdict.messages)
+    findings = "; ".join(m.removesuffix(".").removesuffix(" - disabling") for m in verdict.messages)
+    text = f"{label}: {findings}"
     if not verdict.enabled:
         text += (" - disabled: vrrpd will not run it"
                  + (", nor track it" if label.startswith("vrrp_script ") else ""))
     elif verdict.insecure and not script_security:
-        text = f"{label}: SECURITY VIOLATION - it runs as root from a path a non-root user can change, " \
-               "and enable_script_security is not set: " + "; ".join(verdict.messages)
+        text = (f"{label}: SECURITY VIOLATION - it runs as root from a path a non-root user can change, "
+                f"and enable_script_security is not set: {findings}")
     return text
 
 
