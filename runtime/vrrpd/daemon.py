@@ -20,7 +20,7 @@ from typing import Any
 from . import __version__
 from .actions.fifo import NotifyFifo, NotifyFifos
 from .actions.mail import build_group_alert, build_instance_alert, send_alert, should_alert
-from .actions.notify import STOP_TIMEOUT, ScriptCheck, ScriptRunner, generic_args
+from .actions.notify import STOP_TIMEOUT, ScriptRunner, generic_args
 from .config import load
 from .config.checks import iter_scripts
 from .config.model import NotifyScript

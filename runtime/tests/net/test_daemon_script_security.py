@@ -80,8 +80,7 @@ def user() -> Iterator[LocalUser]:
         yield created
 
 
-def test_a_link_a_user_re_points_never_runs_their_file_as_root(make_lab: Any, base: Path,
-                                                                  user: LocalUser) -> None:
+def test_a_link_a_user_re_points_never_runs_their_file_as_root(make_lab: Any, base: Path, user: LocalUser) -> None:
     lab = make_lab(1)
     safe_dir = base / "safe"
     safe_dir.mkdir(mode=0o755)
