@@ -20,7 +20,7 @@ from typing import Any
 from . import __version__
 from .actions.fifo import NotifyFifo, NotifyFifos
 from .actions.mail import build_group_alert, build_instance_alert, send_alert, should_alert
-from .actions.notify import STOP_TIMEOUT, ScriptCheck, ScriptRunner, generic_args
+from .actions.notify import STOP_TIMEOUT, ScriptRunner, generic_args
 from .config import load
 from .config.checks import iter_scripts
 from .config.model import NotifyScript
@@ -149,7 +149,7 @@ class Daemon:
     async def _apply_config(self, config: Config, *, initial: bool) -> None:
         old = {instance_key(rt.cfg): rt for rt in self.instances.values()}
         new_runtimes: dict[str, InstanceRuntime] = {}
-        self._check_scripts(config)  # script_user/security, disabled scripts: before any notify
+        await self._check_scripts(config)  # script_user/security, disabled scripts: before any notify or run
         self._open_fifos(config)     # closed and re-created on every reload, as keepalived does
         self.config = config
         for name, cfg in config.instances.items():
@@ -280,26 +280,31 @@ class Daemon:
 
     # ---- notifications (reference §3): scripts, FIFO, mail ------------------------------------
 
-    def _check_scripts(self, config: Config) -> None:
-        """keepalived's start/reload script checks (reference §3.1).
+    async def _check_scripts(self, config: Config) -> None:
+        """keepalived's start/reload script checks (reference §3.1), off the event loop.
 
         script_user and enable_script_security are applied; missing,
-        non-executable and (with script security) unsafe scripts are disabled;
-        "SECURITY VIOLATION" is logged when scripts run without script security.
+        non-executable, non-regular and (with script security) unsafe scripts
+        are disabled, notify and track scripts alike: a disabled script is
+        never run. "SECURITY VIOLATION" is logged when scripts run without
+        script security.
         """
         g = config.global_defs
         self.runner.configure(g.script_user, g.script_group, script_security=g.enable_script_security)
-        checks: list[ScriptCheck] = []
+        scripts = [(path, label, script) for path, label, script in iter_scripts(config)
+                   # a FIFO script without its FIFO is never run
+                   if not (path[0] == "global_defs" and getattr(g, path[1].removesuffix("_script")) is None)]
+        checks = await self.runner.check_all((script.argv, script.user, script.group) for _p, _l, script in scripts)
         disabled: set[tuple[tuple[Any, ...], tuple[str, ...]]] = set()
-        for path, label, script in iter_scripts(config):
-            if path[0] == "global_defs" and getattr(g, path[1].removesuffix("_script")) is None:
-                continue  # a FIFO script without its FIFO is never run
-            check = self.runner.check(script.argv, script.user, script.group)
-            checks.append(check)
-            if not check.enabled:
-                disabled.add((path, script.argv))
-                if path[0] != "vrrp_scripts":
-                    log.warning("Disabling %s %s", label, script.command)
+        for (path, label, script), check in zip(scripts, checks):
+            if check.enabled:
+                continue
+            disabled.add((path, script.argv))
+            if path[0] == "vrrp_scripts":
+                log.warning("Disabling track script %s %s", path[1],
+                            "due to insecure" if check.insecure else "since not found/accessible")
+            else:
+                log.warning("Disabling %s %s", label, script.command)
         self.runner.security_violation(checks)
         # Instances gone from the configuration still notify (FAULT) with what was checked before.
         gone = {entry for entry in self.disabled_scripts
@@ -431,10 +436,15 @@ class Daemon:
     # ---- tracking ------------------------------------------------------------------------------
 
     def _start_trackers(self, config: Config) -> None:
-        """Run the vrrp_scripts some instance tracks; an unchanged script keeps its status across a reload."""
+        """Run the vrrp_scripts some instance tracks; an unchanged script keeps its status across a reload.
+
+        A script the checks disabled is not run and, as in keepalived, not
+        tracked: it moves neither priority nor FAULT.
+        """
         used = {t.name for rt in self.instances.values() for t in rt.cfg.track_scripts}
         used |= {t.name for g in config.sync_groups.values() for t in g.track_scripts}
-        wanted = {name: script for name, script in config.scripts.items() if name in used}
+        wanted = {name: script for name, script in config.scripts.items()
+                  if name in used and (("vrrp_scripts", name, "script"), script.argv) not in self.disabled_scripts}
         for name, tracker in list(self.trackers.items()):
             if self._tracked_scripts.get(name) != wanted.get(name):
                 tracker.stop()

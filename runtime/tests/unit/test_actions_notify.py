@@ -356,7 +356,8 @@ def test_insecure_root_script_without_script_security_is_a_security_violation(
 def test_insecure_root_script_with_script_security_is_disabled(world_writable_script: Path) -> None:
     check = check_script((str(world_writable_script),), "root", script_security=True)
     assert not check.enabled and check.insecure
-    assert check.messages == (f"Unsafe permissions found for script '{world_writable_script}' - disabling.",)
+    assert check.messages == (f"Unsafe permissions found for script '{world_writable_script}' - disabling.",
+                              f"Script {world_writable_script}: '{world_writable_script.parent}' is writable by anyone")
     assert security_violation([check], script_security=True) is None
 
 

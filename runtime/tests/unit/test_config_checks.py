@@ -7,7 +7,8 @@ import os
 import pytest
 
 from vrrpd.config import load_text
-from vrrpd.config.checks import check_host, inspect_scripts, unsafe_component
+from vrrpd.actions.security import walk_path
+from vrrpd.config.checks import check_host, inspect_scripts
 
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="ownership rules only apply to root scripts")
 
@@ -45,13 +46,14 @@ def test_missing_script_is_disabled_with_a_warning(tmp_path):
     assert not check.usable and check.executable is None
     [diag] = check_host(config)
     assert (diag.file, diag.line, diag.severity) == ("k.conf", line, "warning")
-    assert "not found - disabling" in diag.message and "(VI_1) notify_master script" in diag.message
+    assert "No such file or directory - disabled: vrrpd will not run it" in diag.message
+    assert "(VI_1) notify_master script" in diag.message
 
 
 def test_non_executable_script_is_disabled(safe_dir):
     config, line = config_with(script(safe_dir, mode=0o644))
     [diag] = check_host(config)
-    assert diag.line == line and "not executable" in diag.message and "disabling" in diag.message
+    assert diag.line == line and "not executable" in diag.message and "disabled" in diag.message
     assert not inspect_scripts(config)[0].usable
 
 
@@ -74,9 +76,12 @@ def test_safe_root_script_passes(safe_dir):
 
 @as_root
 def test_group_writable_directory_is_a_security_violation(safe_dir):
+    """Group write is unsafe unless the group is root (keepalived's rule, the daemon's too)."""
     path = script(safe_dir)
     safe_dir.chmod(0o775)
     config, line = config_with(path)
+    assert check_host(config) == [] and not inspect_scripts(config)[0].insecure   # group root
+    os.chown(safe_dir, 0, 65534)
     [diag] = check_host(config)
     assert (diag.line, diag.severity, diag.tag) == (line, "warning", "security")
     assert "SECURITY VIOLATION" in diag.message
@@ -89,7 +94,8 @@ def test_unsafe_script_is_disabled_with_script_security(safe_dir):
     path = script(safe_dir, mode=0o777)
     config, line = config_with(path, "enable_script_security", "script_user root")
     [diag] = check_host(config)
-    assert diag.line == line and "Unsafe permissions" in diag.message and "disabling" in diag.message
+    assert diag.line == line and "Unsafe permissions" in diag.message
+    assert diag.message.endswith(" - disabled: vrrpd will not run it")
     assert not inspect_scripts(config)[0].usable
 
 
@@ -98,11 +104,11 @@ def test_sticky_world_writable_directory_is_accepted(tmp_path):
     sticky = tmp_path / "sticky"
     sticky.mkdir()
     sticky.chmod(0o1777)
-    assert unsafe_component(script(sticky)) is None
+    assert walk_path(script(sticky)).unsafe_entry is None
     plain = tmp_path / "plain"
     plain.mkdir()
     plain.chmod(0o777)
-    assert unsafe_component(script(plain)) == str(plain)
+    assert walk_path(script(plain)).unsafe_entry == str(plain)
 
 
 def test_unknown_script_user_disables_the_script(safe_dir):

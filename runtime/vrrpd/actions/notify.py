@@ -8,12 +8,21 @@ go through ``/bin/sh -c``; the environment is inherited minus ``IFS``,
 ``LD_PRELOAD`` and ``LD_LIBRARY_PATH``; stdio is ``/dev/null``; the child
 leads its own process group (so a timeout kills the script *and* what it
 started) and gets SIGTERM if the daemon dies. The security checks keepalived
-does at start and reload, with its log strings, are in ``check_script``.
+does at start and reload, with its log strings, are in ``check_script``; the
+path rules themselves (every entry on the way, link targets included) are in
+``security.py``, and docs/script-security.md says why.
 
-Everything here is asyncio: a spawn is a fork+exec from the loop (what
-``asyncio.create_subprocess_exec`` does), never a wait. Every child is awaited
-by a background task, so none is left a zombie, and ``shutdown()`` can find
-the ones still running.
+A check made at load is not trusted at run time: before every run the command
+is checked again, and refused if it now fails, was disabled at load, or leads
+to another file than it did then. What is exec'd is the file that re-check
+judged, by its resolved path; nothing is looked up between check and exec.
+
+Checks stat, read links and open files, so they run in the runner's one
+worker thread, never on the event loop (one thread, so scripts are still
+forked in the order they were notified). The fork+exec itself is done from
+the loop (what ``asyncio.create_subprocess_exec`` does), never a wait. Every
+child is awaited by a background task, so none is left a zombie, and
+``shutdown()`` can find the ones still running.
 
 Parent-death signal: ``PR_SET_PDEATHSIG`` has no stdlib wrapper, so it is set
 by ``prctl(2)`` through ctypes in a ``preexec_fn``. That costs the vfork fast
@@ -32,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import errno
 import functools
 import grp
 import logging
@@ -42,8 +52,11 @@ import signal
 import stat
 import subprocess
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
+
+from .security import PathWalk, sniff_exec_magic, walk_path
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +71,7 @@ STOP_TIMEOUT = 1.0
 SHUTDOWN_GRACE = 1.0
 
 _PR_SET_PDEATHSIG = 1
+_T = TypeVar("_T")
 
 
 def _load_prctl() -> Callable[..., int] | None:
@@ -146,6 +160,19 @@ def default_script_user(script_security: bool = False) -> ScriptUser:
         return current_user()
 
 
+def configured_user(user: str | None, group: str | None, default_user: str | None, default_group: str | None,
+                    script_security: bool, *, supplementary: bool = False) -> ScriptUser:
+    """Who a script runs as: its own ``user [group]``, else ``script_user``, else keepalived's default.
+
+    The daemon and ``vrrpd -t`` both ask here, so they judge scripts as the same user.
+    """
+    if user is not None:
+        return resolve_user(user, group, supplementary=supplementary)
+    if default_user is not None:
+        return resolve_user(default_user, default_group, supplementary=supplementary)
+    return default_script_user(script_security)
+
+
 # ---- arguments and environment --------------------------------------------------------------
 
 
@@ -189,20 +216,6 @@ def _is_executable(st: os.stat_result, uid: int, gid: int) -> bool:
     return bool(mode & (stat.S_IXGRP if gid == st.st_gid else stat.S_IXOTH))
 
 
-def _has_exec_magic(path: str) -> bool:
-    """A binary or a ``#!`` script can be exec'd; anything else needs /bin/sh.
-
-    keepalived asks libmagic for "executable"/"shared object"; the kernel
-    itself only honours ELF and ``#!``, so that is what is checked.
-    """
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(4)
-    except OSError:
-        return True  # let execve report the real error
-    return head.startswith(b"#!") or head == b"\x7fELF"
-
-
 def _path_search(name: str, who: ScriptUser) -> tuple[str | None, bool]:
     """(path, permission_denied) for a bare name, like execvp but checking as the script user."""
     denied = False
@@ -238,6 +251,14 @@ def _searchable_by(path: str, who: ScriptUser) -> bool:
         directory = parent
 
 
+def _needs_protection(st: os.stat_result, who: ScriptUser) -> bool:
+    """Runs with root's powers: as uid or gid 0, or set-uid/set-gid root (keepalived's test)."""
+    mode = st.st_mode
+    return (who.uid == 0 or who.gid == 0
+            or bool(st.st_uid == 0 and mode & stat.S_IXUSR and mode & stat.S_ISUID)
+            or bool(st.st_gid == 0 and mode & stat.S_IXGRP and mode & stat.S_ISGID))
+
+
 @dataclass(frozen=True)
 class ScriptCheck:
     """The verdict on one script, with the keepalived log lines that explain it.
@@ -245,6 +266,10 @@ class ScriptCheck:
     ``enabled`` is what matters to the caller: a disabled script must not be
     run (keepalived drops it from the configuration). ``is_script`` and
     ``insecure`` feed the one-line ``security_violation()`` summary.
+    ``written`` is argv[0] as a path (after the PATH search), ``real`` the
+    regular file it led to when checked and ``path`` what is exec'd: ``real``,
+    or ``written`` with ``use_symlink_paths``. ``unsafe`` says which entry on
+    the way a non-root user can change.
     """
 
     argv: tuple[str, ...]
@@ -255,50 +280,34 @@ class ScriptCheck:
     insecure: bool = False
     via_shell: bool = False
     messages: tuple[str, ...] = ()
+    written: str | None = None
+    real: str | None = None
+    unsafe: str | None = None
 
 
-def _path_security(filename: str, script_security: bool, say: Callable[[str], None]) -> tuple[bool, bool]:
-    """(disable, insecure): every component root-owned and not writable by non-root.
-
-    Group write is allowed when the group is root; sticky directories (/tmp)
-    are allowed. The components are lstat'ed, so a symlink is judged by its
-    own owner and the target is checked separately by the caller.
-    """
-    filename = os.path.abspath(filename)
-    parts = filename.split("/")
-    prefixes = ["/"] + ["/".join(parts[:i + 1]) for i in range(1, len(parts))]
-    for index, prefix in enumerate(prefixes):
-        last = index == len(prefixes) - 1
-        try:
-            st = os.lstat(prefix)
-        except OSError:
-            say(f"check_script_secure could not find script '{filename}' - disabling")
-            return True, False
-        mode = st.st_mode
-        if (not last and not stat.S_ISDIR(mode)) or (last and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode))):
-            say(f"Wrong file type found in script path '{filename}'.")
-            return True, False
-        checked = (stat.S_ISDIR(mode) and not mode & stat.S_ISVTX) or stat.S_ISREG(mode)
-        writable = (st.st_gid != 0 and mode & stat.S_IWGRP) or mode & stat.S_IWOTH
-        if st.st_uid != 0 or (checked and writable):
-            say(f"Unsafe permissions found for script '{filename}'{' - disabling' if script_security else ''}.")
-            return script_security, True
-    return False, False
+def _who(user: str | ScriptUser | None, group: str | None, script_security: bool) -> ScriptUser:
+    if isinstance(user, ScriptUser):
+        return user
+    if user is not None:
+        return resolve_user(user, group)
+    return default_script_user(script_security)
 
 
 def check_script(argv: Sequence[str], user: str | ScriptUser | None = None, group: str | None = None,
-                 script_security: bool = False, *, use_symlink_paths: bool = False) -> ScriptCheck:
-    """keepalived's ``check_script_secure()``: found, executable by its user, safe if run as root.
+                 script_security: bool = False, *, use_symlink_paths: bool = False,
+                 quiet: bool = False) -> ScriptCheck:
+    """keepalived's ``check_script_secure()``: found, a regular file executable by its user, safe if run as root.
 
-    Each finding is logged with keepalived's wording and returned in
-    ``messages``. Meant for start and reload, not for every run: it stats
-    every path component.
+    Each finding is returned in ``messages`` with keepalived's wording, and
+    logged unless ``quiet`` (the re-check before every run is quiet). Blocking
+    file I/O: run it off the event loop.
     """
     argv = tuple(argv)
     said: list[str] = []
 
     def say(message: str) -> None:
-        log.warning("%s", message)
+        if not quiet:
+            log.warning("%s", message)
         said.append(message)
 
     def verdict(**fields: object) -> ScriptCheck:
@@ -311,18 +320,12 @@ def check_script(argv: Sequence[str], user: str | ScriptUser | None = None, grou
     if is_shell_test(first):
         return verdict(enabled=True, executable=True, via_shell=True)
     try:
-        if isinstance(user, ScriptUser):
-            who = user
-        elif user is not None:
-            who = resolve_user(user, group)
-        else:
-            who = default_script_user(script_security)
+        who = _who(user, group, script_security)
     except LookupError as exc:
         say(str(exc))
         say(f"Failed to set user for script {first} - ignoring")
         return verdict(enabled=False)
-
-    path = first
+    written = first
     if "/" not in first:
         found, denied = _path_search(first, who)
         if found is None:
@@ -330,44 +333,40 @@ def check_script(argv: Sequence[str], user: str | ScriptUser | None = None, grou
                 else f"Cannot find script {first} in path - disabling")
             return verdict(enabled=False)
         say(f"WARNING - script `{first}` resolved by path search to `{found}`. Please specify full path.")
-        path = found
-    try:
-        real = os.path.realpath(path, strict=True)
-    except OSError as exc:
-        say(f"Script {first} cannot be accessed - {exc.strerror}")
+        written = found
+    return _judge_file(first, walk_path(written), who, script_security, use_symlink_paths, say, verdict)
+
+
+def _judge_file(first: str, walk: PathWalk, who: ScriptUser, script_security: bool, use_symlink_paths: bool,
+                say: Callable[[str], None], verdict: Callable[..., ScriptCheck]) -> ScriptCheck:
+    """The checks on the file a path leads to: type, access, mode bits, shebang and path security."""
+    if walk.real is None or walk.st is None:
+        say(f"Script {first} cannot be accessed - {walk.error}")
         return verdict(enabled=False)
-    if not (_searchable_by(os.path.abspath(path), who) and _searchable_by(real, who)):
+    found = {"written": walk.given, "real": walk.real}
+    if not (_searchable_by(walk.given, who) and _searchable_by(walk.real, who)):
         say(f"Script {first} cannot be accessed - Permission denied")
-        return verdict(enabled=False)
-    try:
-        st = os.stat(real)
-    except OSError:
-        say(f"Unable to access script `{first}` - disabling")
-        return verdict(enabled=False)
-
-    executable = _is_executable(st, who.uid, who.gid)
-    if not executable:
+        return verdict(enabled=False, **found)
+    if walk.wrong_type is not None:
+        say(f"Wrong file type found in script path '{walk.given}' ('{walk.real}' is not a regular file) "
+            "- disabling.")
+        return verdict(enabled=False, **found)
+    if not _is_executable(walk.st, who.uid, who.gid):
         say(f"WARNING - script '{first}' is not executable for uid:gid {who.uid}:{who.gid} - disabling.")
-        return verdict(enabled=False, path=real, is_script=True)
-    via_shell = not _has_exec_magic(real)
-    if via_shell:
+        return verdict(enabled=False, path=walk.real, is_script=True, **found)
+    exec_magic = sniff_exec_magic(walk)
+    if exec_magic is None:
+        say(f"Script {first} changed while it was being checked - disabling")
+        return verdict(enabled=False, is_script=True, **found)
+    if not exec_magic:
         say(f"Please add a #! shebang to script {first}")
-
-    disable = insecure = False
-    setid_root = ((st.st_uid == 0 and st.st_mode & stat.S_IXUSR and st.st_mode & stat.S_ISUID)
-                  or (st.st_gid == 0 and st.st_mode & stat.S_IXGRP and st.st_mode & stat.S_ISGID))
-    if who.uid == 0 or who.gid == 0 or setid_root:
-        # keepalived judges the resolved path (a merged-/usr /bin symlink is not a "wrong file
-        # type"); with use_symlink_paths the path as written is judged as well
-        targets = [real]
-        given = os.path.normpath(os.path.abspath(path))
-        if use_symlink_paths and given != real:
-            targets.insert(0, given)
-        for target in targets:
-            d, i = _path_security(target, script_security, say)
-            disable, insecure = disable or d, insecure or i
-    return verdict(enabled=not disable, path=path if use_symlink_paths else real, is_script=True,
-                   executable=True, insecure=insecure, via_shell=via_shell)
+    unsafe = walk.unsafe if _needs_protection(walk.st, who) else None
+    if unsafe is not None:
+        say(f"Unsafe permissions found for script '{first}'{' - disabling' if script_security else ''}.")
+        say(f"Script {first}: {unsafe}")
+    path = os.path.normpath(walk.given) if use_symlink_paths else walk.real
+    return verdict(enabled=not (unsafe is not None and script_security), path=path, is_script=True, executable=True,
+                   insecure=unsafe is not None, via_shell=not exec_magic, unsafe=unsafe, **found)
 
 
 def security_violation(checks: Iterable[ScriptCheck], script_security: bool) -> str | None:
@@ -384,6 +383,22 @@ def security_violation(checks: Iterable[ScriptCheck], script_security: bool) -> 
         message += " There are insecure scripts."
     log.warning("%s", message)
     return message
+
+
+def _refusal(first: str, then: ScriptCheck | None, now: ScriptCheck) -> str | None:
+    """Why a run must not go ahead, comparing the check at (re)load with the one just made."""
+    if then is not None and not then.enabled:
+        return f"script {first} was disabled when the configuration was checked - not running it"
+    if not now.enabled:
+        reasons = "; ".join(m for m in now.messages if not m.startswith("Please add a #! shebang"))
+        return f"script {first} fails its checks now - not running it: {reasons}"
+    if then is not None and then.real != now.real:
+        return f"script {first} now leads to {now.real}, not to {then.real} as checked - not running it"
+    return None
+
+
+class ScriptRefused(PermissionError):
+    """A script the checks before its run refused: never exec'd."""
 
 
 # ---- the runner -----------------------------------------------------------------------------
@@ -408,6 +423,7 @@ class ScriptRunner:
                  supplementary_groups: bool = False) -> None:
         self._children: dict[int, _Child] = {}
         self._pending: set[asyncio.Task[asyncio.subprocess.Process | None]] = set()
+        self._worker: ThreadPoolExecutor | None = None
         self.configure(script_user, script_group, script_security=script_security,
                        use_symlink_paths=use_symlink_paths, supplementary_groups=supplementary_groups)
 
@@ -422,6 +438,8 @@ class ScriptRunner:
         self.supplementary_groups = supplementary_groups
         self._users: dict[tuple[str | None, str | None], ScriptUser] = {}
         self._shebang_warned: set[str] = set()
+        #: (argv[0], user, group) -> the verdict of the start/reload check, which every run must match
+        self._verdicts: dict[tuple[str, str | None, str | None], ScriptCheck] = {}
 
     # ---- users and checks ----
 
@@ -429,67 +447,91 @@ class ScriptRunner:
         """The ScriptUser for a script's ``user [group]`` (None: the default), cached."""
         key = (user, group)
         if key not in self._users:
-            if user is not None:
-                self._users[key] = resolve_user(user, group, supplementary=self.supplementary_groups)
-            elif self.script_user is not None:
-                self._users[key] = resolve_user(self.script_user, self.script_group,
-                                                supplementary=self.supplementary_groups)
-            else:
-                who = default_script_user(self.script_security)
-                if who.name != DEFAULT_SCRIPT_USER:
-                    log.warning("WARNING - default user '%s' for script execution does not exist - please create.",
-                                DEFAULT_SCRIPT_USER)
-                self._users[key] = who
+            who = configured_user(user, group, self.script_user, self.script_group, self.script_security,
+                                  supplementary=self.supplementary_groups)
+            if user is None and self.script_user is None and who.name != DEFAULT_SCRIPT_USER:
+                log.warning("WARNING - default user '%s' for script execution does not exist - please create.",
+                            DEFAULT_SCRIPT_USER)
+            self._users[key] = who
         return self._users[key]
 
     def check(self, argv: Sequence[str], user: str | None = None, group: str | None = None) -> ScriptCheck:
-        """``check_script`` with this runner's defaults and script-security setting."""
+        """``check_script`` with this runner's settings; the verdict is kept for the runs to come.
+
+        Blocking (files, NSS): call it off the loop, or through ``check_all``.
+        """
         try:
             who: ScriptUser | None = self.user(user, group)
         except LookupError as exc:
             log.warning("%s", exc)
             message = f"Failed to set user for script {argv[0] if argv else ''} - ignoring"
             log.warning("%s", message)
-            return ScriptCheck(tuple(argv), enabled=False, messages=(str(exc), message))
-        return check_script(argv, who, None, self.script_security, use_symlink_paths=self.use_symlink_paths)
+            verdict = ScriptCheck(tuple(argv), enabled=False, messages=(str(exc), message))
+        else:
+            verdict = check_script(argv, who, None, self.script_security, use_symlink_paths=self.use_symlink_paths)
+        if argv:
+            self._verdicts[(argv[0], user, group)] = verdict
+        return verdict
+
+    async def check_all(self, commands: Iterable[tuple[Sequence[str], str | None, str | None]]) -> list[ScriptCheck]:
+        """``check`` every (argv, user, group) in the runner's worker thread, off the event loop."""
+        commands = list(commands)
+        return await self._in_worker(lambda: [self.check(argv, user, group) for argv, user, group in commands])
 
     def security_violation(self, checks: Iterable[ScriptCheck]) -> str | None:
         return security_violation(checks, self.script_security)
 
     # ---- spawning ----
 
-    def _command(self, argv: tuple[str, ...], who: ScriptUser) -> tuple[str, tuple[str, ...]]:
-        """(file to exec, argv) after PATH search, symlink resolution and the /bin/sh fallbacks."""
+    def _in_worker(self, job: Callable[[], _T]) -> asyncio.Future[_T]:
+        """Run ``job`` in the runner's one worker thread: off the loop, and in submission order.
+
+        One thread keeps notify scripts forked in the order they were
+        notified: each spawn's re-check finishes, and its task resumes, in turn.
+        """
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vrrpd-scripts")
+        return asyncio.get_running_loop().run_in_executor(self._worker, job)
+
+    def _prepare(self, argv: tuple[str, ...], user: str | None,
+                 group: str | None) -> tuple[ScriptUser, str, tuple[str, ...]]:
+        """(user, file to exec, argv): the re-check before a run, in the worker thread.
+
+        The command is checked again, quietly, and refused if it fails now,
+        failed when the configuration was loaded, or now leads to another file
+        than it did then (a link re-pointed). What is exec'd is the file this
+        check just judged, by the path it resolved: nothing is looked up again.
+        """
+        who = self.user(user, group)
         first = argv[0]
         if is_shell_test(first):
-            return SHELL, (SHELL, "-c", shell_command(argv))
-        path = first
-        if "/" not in first:
-            found, denied = _path_search(first, who)
-            if found is None:
-                raise (PermissionError if denied else FileNotFoundError)(f"cannot find script {first} in path")
-            path = found
-        argv = (os.path.normpath(path), *argv[1:])
-        real = path if self.use_symlink_paths else os.path.realpath(path)
-        if not _has_exec_magic(real):
+            return who, SHELL, (SHELL, "-c", shell_command(argv))
+        now = check_script(argv, who, None, self.script_security, use_symlink_paths=self.use_symlink_paths,
+                           quiet=True)
+        refusal = _refusal(first, self._verdicts.get((first, user, group)), now)
+        if refusal is not None:
+            raise ScriptRefused(errno.EPERM, refusal)
+        assert now.path is not None and now.written is not None
+        argv = (os.path.normpath(now.written), *argv[1:])
+        if now.via_shell:
             if first not in self._shebang_warned:
                 self._shebang_warned.add(first)
                 log.warning("Please add a #! shebang to script %s", first)
-            return SHELL, (SHELL, "-c", shell_command(argv))
-        return real, argv
+            return who, SHELL, (SHELL, "-c", shell_command(argv))
+        return who, now.path, argv
 
     async def spawn(self, argv: Sequence[str], *, user: str | None = None,
                     group: str | None = None) -> asyncio.subprocess.Process:
         """Start argv as keepalived would; the child is reaped in the background.
 
-        Raises OSError/LookupError/SubprocessError when it cannot be started
-        (``notify`` logs those instead).
+        Raises OSError (``ScriptRefused`` when the re-check refuses it),
+        LookupError or SubprocessError when it cannot be started (``notify``
+        logs those instead).
         """
         argv = tuple(argv)
         if not argv or not argv[0]:
             raise ValueError("empty script command")
-        who = self.user(user, group)
-        executable, args = self._command(argv, who)
+        who, executable, args = await self._in_worker(functools.partial(self._prepare, argv, user, group))
         ids: dict[str, object] = {}
         if os.geteuid() == 0:
             ids["extra_groups"] = list(who.groups)
@@ -599,3 +641,6 @@ class ScriptRunner:
                     self.signal_group(child.proc, signal.SIGKILL)
             if left:
                 await asyncio.wait(left, timeout=2.0)
+        if self._worker is not None:
+            self._worker.shutdown(wait=False)
+            self._worker = None
