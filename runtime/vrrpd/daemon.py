@@ -89,6 +89,7 @@ class Daemon:
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         config = self.read_config(self.config_path)
+        self.control.prepare()  # an unsafe state directory stops the start before any VIP moves
         if self.pid_file:
             with open(self.pid_file, "w", encoding="ascii") as handle:
                 handle.write(f"{os.getpid()}\n")
