@@ -14,8 +14,9 @@ import os
 import signal
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from ipaddress import IPv6Interface
-from typing import Any
+from typing import Any, Callable
 
 from . import __version__
 from .actions.fifo import NotifyFifo, NotifyFifos
@@ -74,6 +75,8 @@ class Daemon:
         self.started = time.time()
         self._stopping = asyncio.Event()
         self._reload_lock = asyncio.Lock()
+        #: reloads parse here, off the loop (one at a time: the reload lock serialises them)
+        self._config_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vrrpd-config")
 
     # ---- life cycle ----------------------------------------------------------------------------
 
@@ -126,6 +129,7 @@ class Daemon:
         asyncio.get_running_loop().remove_reader(self.links.fileno())
         self.links.close()
         self.addresses.close()
+        self._config_reader.shutdown(wait=False)
         if self.pid_file:
             try:
                 os.unlink(self.pid_file)
@@ -133,11 +137,17 @@ class Daemon:
                 pass
 
     async def reload(self) -> dict[str, Any]:
-        """Re-read the file; a configuration with errors is refused and nothing changes."""
+        """Re-read the file; a configuration with errors is refused and nothing changes.
+
+        The file is read and parsed in a worker thread (seconds for a thousand
+        instances) while the loop keeps every instance's adverts on time; only
+        the result is applied on the loop.
+        """
         async with self._reload_lock:
             log.info("reloading %s", self.config_path)
             try:
-                config = self.read_config(self.config_path)
+                config = await asyncio.get_running_loop().run_in_executor(
+                    self._config_reader, self.read_config, self.config_path)
             except (ConfigRejected, OSError) as exc:
                 log.error("reload refused, keeping the running configuration: %s", exc)
                 return {"reloaded": False, "error": str(exc)}
@@ -449,7 +459,8 @@ class Daemon:
 
     def _refresh_all_tracking(self) -> None:
         """Recompute every instance's faults and priority offsets; a sync group shares its members' faults."""
-        computed = {name: self._own_tracking(rt) for name, rt in self.instances.items()}
+        link_up = self._link_states()
+        computed = {name: self._own_tracking(rt, link_up) for name, rt in self.instances.items()}
         for group in (self.config.sync_groups.values() if self.config else ()):
             faulted = [m for m in group.group if m in computed and computed[m][0]]
             for member in group.group:
@@ -466,7 +477,26 @@ class Daemon:
         groups = self.config.sync_groups if self.config else {}
         return groups.get(rt.cfg.sync_group) if rt.cfg.sync_group else None
 
-    def _own_tracking(self, rt: InstanceRuntime) -> tuple[set[str], dict[str, int]]:
+    def _link_states(self) -> Callable[[str], bool]:
+        """Each interface's state, read once per refresh.
+
+        A netlink round trip per instance held the loop for seconds with a
+        thousand instances (at start and on every reload): adverts stopped.
+        """
+        known: dict[str, bool] = {}
+
+        def link_up(ifname: str) -> bool:
+            if ifname not in known:
+                try:
+                    known[ifname] = self.links.link_state(ifname)
+                except LookupError:
+                    known[ifname] = False
+            return known[ifname]
+
+        return link_up
+
+    def _own_tracking(self, rt: InstanceRuntime,
+                      link_up: Callable[[str], bool]) -> tuple[set[str], dict[str, int]]:
         """Faults and offsets from the instance's own trackers (and its group's, which only cause FAULT)."""
         cfg = rt.cfg
         group = self._group_of(rt)
@@ -478,10 +508,7 @@ class Daemon:
         interfaces += [(t.name, t.weight if weights else 0, t.reverse) for t in cfg.track_interfaces]
         interfaces += [(t.name, 0, False) for t in (group.track_interfaces if group else ())]
         for ifname, weight, reverse in interfaces:
-            try:
-                up = self.links.link_state(ifname)
-            except LookupError:
-                up = False
+            up = link_up(ifname)
             if weight == 0:
                 if not up:
                     faults.add(f"interface {ifname} down")
