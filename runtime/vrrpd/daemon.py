@@ -9,6 +9,7 @@ groups, scripts, FIFOs and mail, the control socket and the signals.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -38,6 +39,10 @@ from .instance import (Endpoint, GroupNotify, InstanceRuntime, Tracking, endpoin
 from .track.scripts import ScriptTracker
 
 log = logging.getLogger("vrrpd")
+
+
+#: instances applied between two yields to the loop during a (re)load
+APPLY_SLICE = 25
 
 
 class ConfigRejected(Exception):
@@ -136,6 +141,20 @@ class Daemon:
             except FileNotFoundError:
                 pass
 
+    def _parse_off_loop(self, path: str) -> Config:
+        """``read_config`` for the worker thread, with the cyclic garbage collector paused.
+
+        Parsing a thousand instances allocates enough to trigger full
+        collections, which stop every thread (the loop included) for a
+        hundred milliseconds or more each; reference counting still frees
+        what the parse drops, and the collector resumes right after.
+        """
+        gc.disable()
+        try:
+            return self.read_config(path)
+        finally:
+            gc.enable()
+
     async def reload(self) -> dict[str, Any]:
         """Re-read the file; a configuration with errors is refused and nothing changes.
 
@@ -147,13 +166,15 @@ class Daemon:
             log.info("reloading %s", self.config_path)
             try:
                 config = await asyncio.get_running_loop().run_in_executor(
-                    self._config_reader, self.read_config, self.config_path)
+                    self._config_reader, self._parse_off_loop, self.config_path)
             except (ConfigRejected, OSError) as exc:
                 log.error("reload refused, keeping the running configuration: %s", exc)
                 return {"reloaded": False, "error": str(exc)}
+            parsed = time.monotonic()
             for inst in self.instances.values():
                 inst.apply(inst.machine.assert_mastership())
             await self._apply_config(config, initial=False)
+            log.info("reloaded %d instance(s): applied in %.3f s", len(self.instances), time.monotonic() - parsed)
             return {"reloaded": True}
 
     async def _apply_config(self, config: Config, *, initial: bool) -> None:
@@ -162,7 +183,9 @@ class Daemon:
         self._check_scripts(config)  # script_user/security, disabled scripts: before any notify
         self._open_fifos(config)     # closed and re-created on every reload, as keepalived does
         self.config = config
-        for name, cfg in config.instances.items():
+        for index, (name, cfg) in enumerate(config.instances.items()):
+            if index % APPLY_SLICE == APPLY_SLICE - 1:
+                await asyncio.sleep(0)  # let due adverts go out between slices of a big configuration
             key = instance_key(cfg)
             if key in old:
                 rt = old.pop(key)
