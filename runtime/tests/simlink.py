@@ -185,7 +185,7 @@ class SimLink:
         router = self.routers[receiver]
         if not router.alive or router.machine is None:
             return
-        src = self.routers[sender].params.address
+        src = self.routers[sender].params.address if sender in self.routers else ip_address(sender)
         p = router.params
         try:
             advert = packet.decode(payload, src=src, dst=self._group(p), ttl=255)
@@ -198,6 +198,11 @@ class SimLink:
             rejected[exc.reason.value] = rejected.get(exc.reason.value, 0) + 1
             return
         self._apply(router, router.machine.receive(self.now, advert, src))
+
+    def inject(self, receiver: str, advert: packet.Advert, src: IPAddress) -> None:
+        """A forged advert from ``src`` (no router of the link), delivered like any other."""
+        payload = packet.encode(advert, src=src, dst=self._group(self.routers[receiver].params))
+        heapq.heappush(self._queue, (self.now + self.delay, next(self._seq), str(src), receiver, payload))
 
     # ---- observations --------------------------------------------------------------------------
 

@@ -9,13 +9,15 @@ groups, scripts, FIFOs and mail, the control socket and the signals.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from ipaddress import IPv6Interface
-from typing import Any
+from typing import Any, Callable
 
 from . import __version__
 from .actions.fifo import NotifyFifo, NotifyFifos
@@ -37,6 +39,10 @@ from .instance import (Endpoint, GroupNotify, InstanceRuntime, Tracking, endpoin
 from .track.scripts import ScriptTracker
 
 log = logging.getLogger("vrrpd")
+
+
+#: instances applied between two yields to the loop during a (re)load
+APPLY_SLICE = 25
 
 
 class ConfigRejected(Exception):
@@ -75,6 +81,8 @@ class Daemon:
         self.started = time.time()
         self._stopping = asyncio.Event()
         self._reload_lock = asyncio.Lock()
+        #: reloads parse here, off the loop (one at a time: the reload lock serialises them)
+        self._config_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vrrpd-config")
 
     # ---- life cycle ----------------------------------------------------------------------------
 
@@ -90,6 +98,7 @@ class Daemon:
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         config = self.read_config(self.config_path)
+        self.control.prepare()  # an unsafe state directory stops the start before any VIP moves
         if self.pid_file:
             with open(self.pid_file, "w", encoding="ascii") as handle:
                 handle.write(f"{os.getpid()}\n")
@@ -126,24 +135,47 @@ class Daemon:
         asyncio.get_running_loop().remove_reader(self.links.fileno())
         self.links.close()
         self.addresses.close()
+        self._config_reader.shutdown(wait=False)
         if self.pid_file:
             try:
                 os.unlink(self.pid_file)
             except FileNotFoundError:
                 pass
 
+    def _parse_off_loop(self, path: str) -> Config:
+        """``read_config`` for the worker thread, with the cyclic garbage collector paused.
+
+        Parsing a thousand instances allocates enough to trigger full
+        collections, which stop every thread (the loop included) for a
+        hundred milliseconds or more each; reference counting still frees
+        what the parse drops, and the collector resumes right after.
+        """
+        gc.disable()
+        try:
+            return self.read_config(path)
+        finally:
+            gc.enable()
+
     async def reload(self) -> dict[str, Any]:
-        """Re-read the file; a configuration with errors is refused and nothing changes."""
+        """Re-read the file; a configuration with errors is refused and nothing changes.
+
+        The file is read and parsed in a worker thread (seconds for a thousand
+        instances) while the loop keeps every instance's adverts on time; only
+        the result is applied on the loop.
+        """
         async with self._reload_lock:
             log.info("reloading %s", self.config_path)
             try:
-                config = self.read_config(self.config_path)
+                config = await asyncio.get_running_loop().run_in_executor(
+                    self._config_reader, self._parse_off_loop, self.config_path)
             except (ConfigRejected, OSError) as exc:
                 log.error("reload refused, keeping the running configuration: %s", exc)
                 return {"reloaded": False, "error": str(exc)}
+            parsed = time.monotonic()
             for inst in self.instances.values():
                 inst.apply(inst.machine.assert_mastership())
             await self._apply_config(config, initial=False)
+            log.info("reloaded %d instance(s): applied in %.3f s", len(self.instances), time.monotonic() - parsed)
             return {"reloaded": True}
 
     async def _apply_config(self, config: Config, *, initial: bool) -> None:
@@ -152,7 +184,9 @@ class Daemon:
         await self._check_scripts(config)  # script_user/security, disabled scripts: before any notify or run
         self._open_fifos(config)     # closed and re-created on every reload, as keepalived does
         self.config = config
-        for name, cfg in config.instances.items():
+        for index, (name, cfg) in enumerate(config.instances.items()):
+            if index % APPLY_SLICE == APPLY_SLICE - 1:
+                await asyncio.sleep(0)  # let due adverts go out between slices of a big configuration
             key = instance_key(cfg)
             if key in old:
                 rt = old.pop(key)
@@ -462,8 +496,8 @@ class Daemon:
 
     def _refresh_all_tracking(self) -> None:
         """Recompute every instance's faults and priority offsets; a sync group shares its members' faults."""
-        links: dict[str, bool] = {}  # one netlink query per interface, not per instance
-        computed = {name: self._own_tracking(rt, links) for name, rt in self.instances.items()}
+        link_up = self._link_states()
+        computed = {name: self._own_tracking(rt, link_up) for name, rt in self.instances.items()}
         for group in (self.config.sync_groups.values() if self.config else ()):
             faulted = [m for m in group.group if m in computed and computed[m][0]]
             for member in group.group:
@@ -480,15 +514,26 @@ class Daemon:
         groups = self.config.sync_groups if self.config else {}
         return groups.get(rt.cfg.sync_group) if rt.cfg.sync_group else None
 
-    def _link_up(self, ifname: str, known: dict[str, bool]) -> bool:
-        if ifname not in known:
-            try:
-                known[ifname] = self.links.link_state(ifname)
-            except LookupError:
-                known[ifname] = False
-        return known[ifname]
+    def _link_states(self) -> Callable[[str], bool]:
+        """Each interface's state, read once per refresh.
 
-    def _own_tracking(self, rt: InstanceRuntime, links: dict[str, bool]) -> tuple[set[str], dict[str, int]]:
+        A netlink round trip per instance held the loop for seconds with a
+        thousand instances (at start and on every reload): adverts stopped.
+        """
+        known: dict[str, bool] = {}
+
+        def link_up(ifname: str) -> bool:
+            if ifname not in known:
+                try:
+                    known[ifname] = self.links.link_state(ifname)
+                except LookupError:
+                    known[ifname] = False
+            return known[ifname]
+
+        return link_up
+
+    def _own_tracking(self, rt: InstanceRuntime,
+                      link_up: Callable[[str], bool]) -> tuple[set[str], dict[str, int]]:
         """Faults and offsets from the instance's own trackers (and its group's, which only cause FAULT)."""
         cfg = rt.cfg
         group = self._group_of(rt)
@@ -500,7 +545,7 @@ class Daemon:
         interfaces += [(t.name, t.weight if weights else 0, t.reverse) for t in cfg.track_interfaces]
         interfaces += [(t.name, 0, False) for t in (group.track_interfaces if group else ())]
         for ifname, weight, reverse in interfaces:
-            up = self._link_up(ifname, links)
+            up = link_up(ifname)
             if weight == 0:
                 if not up:
                     faults.add(f"interface {ifname} down")

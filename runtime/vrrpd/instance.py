@@ -192,7 +192,8 @@ class InstanceRuntime:
             lower_prio_no_advert=cfg.lower_prio_no_advert, higher_prio_send_advert=cfg.higher_prio_send_advert,
             down_timer_adverts=cfg.down_timer_adverts, garp_master_delay=cfg.garp_master_delay,
             garp_master_repeat=cfg.garp_master_repeat, garp_master_refresh=cfg.garp_master_refresh,
-            garp_master_refresh_repeat=cfg.garp_master_refresh_repeat)
+            garp_master_refresh_repeat=cfg.garp_master_refresh_repeat,
+            garp_lower_prio_delay=cfg.garp_lower_prio_delay, garp_lower_prio_repeat=cfg.garp_lower_prio_repeat)
 
     @property
     def name(self) -> str:
@@ -366,5 +367,6 @@ class InstanceRuntime:
                 "advert_rcvd": c.advert_rcvd, "advert_sent": c.advert_sent, "become_master": c.become_master,
                 "release_master": c.release_master, "pri_zero_rcvd": c.pri_zero_rcvd,
                 "pri_zero_sent": c.pri_zero_sent, "rejected": dict(sorted(c.rejected.items())),
+                "suppressed": dict(sorted(c.suppressed.items())),
             },
         }

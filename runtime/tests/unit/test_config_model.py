@@ -369,3 +369,28 @@ def test_config_where_points_at_the_source():
     assert config.where("vrrp_instances", "VI_1", "priority") == ("k.conf", 4)
     assert config.where("vrrp_instances", "VI_1", "virtual_ipaddress", 0, "brd") == ("k.conf", 6)
     assert config.where("nothing") is None
+
+
+# -- garp_lower_prio_delay / garp_lower_prio_repeat (keepalived's inheritance) ----------------------
+
+def test_garp_lower_prio_inherits_the_global_master_values():
+    inst, _warnings = instance("garp_master_delay 1", "garp_master_repeat 1",
+                               globals_=("vrrp_garp_master_delay 7", "vrrp_garp_master_repeat 3"))
+    # keepalived: the instance's lower-priority values come from the globals, not its garp_master_*
+    assert (inst.garp_lower_prio_delay, inst.garp_lower_prio_repeat) == (7.0, 3)
+
+
+def test_garp_lower_prio_global_and_instance_values():
+    inst, _warnings = instance(globals_=("vrrp_garp_lower_prio_delay 9", "vrrp_garp_lower_prio_repeat 2"))
+    assert (inst.garp_lower_prio_delay, inst.garp_lower_prio_repeat) == (9.0, 2)
+    inst, _warnings = instance("garp_lower_prio_delay 0", "garp_lower_prio_repeat 1",
+                               globals_=("vrrp_garp_lower_prio_delay 9",))
+    assert (inst.garp_lower_prio_delay, inst.garp_lower_prio_repeat) == (0.0, 1)
+
+
+def test_strict_mode_sends_no_lower_prio_garp():
+    inst, _warnings = instance("priority 100", globals_=("vrrp_strict",))
+    assert (inst.garp_lower_prio_delay, inst.garp_lower_prio_repeat) == (0.0, 0)
+    inst, warnings = instance("priority 100", "garp_lower_prio_repeat 4", globals_=("vrrp_strict",))
+    assert inst.garp_lower_prio_repeat == 0
+    assert any("garp_lower_prio_repeat is incompatible with strict mode" in w for w in warnings)

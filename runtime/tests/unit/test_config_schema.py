@@ -35,6 +35,8 @@ global_defs {
     vrrp_garp_master_repeat 3
     vrrp_garp_master_refresh 30
     vrrp_garp_master_refresh_repeat 2
+    vrrp_garp_lower_prio_delay 3
+    vrrp_garp_lower_prio_repeat 1
     vrrp_garp_interval 0.002
     vrrp_gna_interval 0.003
     vrrp_mcast_group4 224.0.0.18
@@ -94,6 +96,8 @@ vrrp_instance V4 {
     garp_master_repeat 2
     garp_master_refresh 10
     garp_master_refresh_repeat 1
+    garp_lower_prio_delay 4
+    garp_lower_prio_repeat 2
     no_accept
     track_interface {
         eth1 weight -5 reverse

@@ -475,3 +475,130 @@ def test_adverts_keep_a_fixed_rate_when_woken_late() -> None:
     assert m.next_deadline() == at(0.5609375)
     m.on_timer(5.0)                           # a long stall: restart from now, no burst of catch-up adverts
     assert m.next_deadline() == at(5.1)
+
+
+# ---- lower-priority adverts at a master: bounded answers (issue 8, item 10) -------------------------
+
+FORGER = ip_address("198.51.100.99")
+
+
+def _forged(priority: int = 100, vrid: int = 51) -> packet.Advert:
+    return packet.Advert(version=3, vrid=vrid, priority=priority, interval_cs=100,
+                         addresses=(ip_address("198.51.100.100"),))
+
+
+def _flood(link: SimLink, start: float, stop: float, every: float, src: object = FORGER) -> int:
+    """Forged lower-priority adverts at A from ``start`` to ``stop`` (excluded); returns how many."""
+    sent, t = 0, start
+    while t < stop:
+        link.run_until(t)
+        link.inject("A", _forged(), src)  # type: ignore[arg-type]
+        sent += 1
+        t = start + sent * every
+    return sent
+
+
+def _alone_master(**overrides: object) -> SimLink:
+    link = SimLink()
+    link.add("A", priority=150, **overrides)
+    link.start("A")
+    link.run_until(10.0)
+    assert link.masters() == {"A"}
+    return link
+
+
+def test_lower_priority_flood_gets_one_answer_and_one_garp_cycle() -> None:
+    """1,000 forged adverts in one second: one answer advert, a burst now and one after the delay.
+
+    keepalived answers each with an advert and a garp_lower_prio_repeat burst: the
+    machine holds the rest back and counts them.
+    """
+    link = _alone_master()
+    a = link.routers["A"]
+    sent = _flood(link, 20.0, 21.0, 0.001)
+    assert sent == 1000
+    link.run_until(30.0)
+    assert a.state is State.MASTER
+    assert [(t, n) for t, n in a.announces if t >= 20.0] == [(at(20.0), 5), (at(25.0), 5)]
+    answers = [t for t, _adv in a.sent if 20.0 <= t < 21.0]
+    assert answers == [at(20.0)]
+    regular = [t for t, _adv in a.sent if 21.0 <= t < 30.0]
+    assert regular == [at(21.0 + k) for k in range(9)]   # the schedule resumes from the answer
+    assert a.machine.counters.suppressed == {"lower_prio_advert": 999, "lower_prio_garp": 999}
+    assert a.machine.counters.advert_rcvd >= 1000
+    assert len([m for _t, _l, m in a.logs if "lower priority" in m]) == 1
+
+
+def test_a_sustained_flood_gets_at_most_two_garp_bursts_per_delay() -> None:
+    link = _alone_master(garp_lower_prio_delay=2.0, garp_lower_prio_repeat=3)
+    a = link.routers["A"]
+    sent = _flood(link, 20.0, 30.0, 0.01)
+    link.run_until(35.0)
+    bursts = [(t, n) for t, n in a.announces if t >= 20.0]
+    # a cycle every 2 s (burst, burst 2 s later), each new cycle on the first advert after the last
+    assert len(bursts) == 10 and all(n == 3 for _t, n in bursts)
+    starts = [t for t, _n in bursts[0::2]]
+    assert all(later - earlier >= 2.0 for earlier, later in zip(starts, starts[1:]))
+    sent_times = [t for t, _adv in a.sent if 20.0 <= t < 30.0]
+    # one answer per advert interval at most, beside the regular advert: never more than 2 a second
+    assert max(sum(1 for t in sent_times if s <= t < s + 1.0) for s in sent_times) <= 2
+    counted = a.machine.counters.suppressed
+    assert counted["lower_prio_garp"] == sent - 5   # 5 cycles started
+    assert a.state is State.MASTER
+
+
+def test_lower_prio_delay_zero_bounds_bursts_to_one_per_advert_interval() -> None:
+    link = _alone_master(garp_lower_prio_delay=0.0, garp_lower_prio_repeat=2)
+    a = link.routers["A"]
+    _flood(link, 20.0, 23.0, 0.05)
+    link.run_until(25.0)
+    assert [(t, n) for t, n in a.announces if t >= 20.0] == [(at(20.0 + k), 2) for k in range(3)]
+
+
+def test_lower_prio_repeat_zero_sends_no_garp_and_counts_nothing() -> None:
+    link = _alone_master(garp_lower_prio_repeat=0)
+    a = link.routers["A"]
+    _flood(link, 20.0, 20.5, 0.01)
+    link.run_until(22.0)
+    assert [t for t, _n in a.announces if t >= 20.0] == []
+    assert "lower_prio_garp" not in a.machine.counters.suppressed
+
+
+def test_lower_prio_garp_inherits_the_master_values_when_unset() -> None:
+    link = _alone_master(garp_master_delay=3.0, garp_master_repeat=2)
+    a = link.routers["A"]
+    _flood(link, 20.0, 20.1, 0.01)
+    link.run_until(30.0)
+    assert [(t, n) for t, n in a.announces if t >= 20.0] == [(at(20.0), 2), (at(23.0), 2)]
+
+
+def test_a_real_lower_priority_master_still_gets_the_answer_and_the_garps() -> None:
+    """The rate limit does not change the healing of a split brain (one advert, one GARP burst)."""
+    link = SimLink()
+    link.add("A", priority=150)
+    link.add("B", priority=100)
+    link.start("A")
+    link.start("B")
+    link.run_until(10.0)
+    link.partition({"A"}, {"B"})
+    link.run_until(19.9)
+    link.heal()
+    link.run_until(21.0)
+    assert link.masters() == {"A"}
+    assert (at(20.0234375), 5) in link.routers["A"].announces
+    assert not link.routers["A"].machine.counters.suppressed
+
+
+def test_adverts_from_our_own_address_warn_once_per_state() -> None:
+    link = _alone_master()
+    a = link.routers["A"]
+    _flood(link, 20.0, 21.0, 0.01, src=a.params.address)
+    link.run_until(21.5)
+    warnings = [m for _t, level, m in a.logs if level == "warning" and "our own address" in m]
+    assert len(warnings) == 1
+    assert a.machine.counters.suppressed == {"own_address_log": 99}
+    link.fault("A", True)
+    link.fault("A", False)   # back to BACKUP: a new state, the warning may be said again
+    _flood(link, 22.0, 22.5, 0.01, src=a.params.address)
+    link.run_until(23.0)
+    assert len([m for _t, level, m in a.logs if level == "warning" and "our own address" in m]) == 2

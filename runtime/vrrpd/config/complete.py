@@ -127,6 +127,10 @@ class _Completer:
             vrrp_garp_master_repeat=g.get("vrrp_garp_master_repeat", 5),
             vrrp_garp_master_refresh=float(g.get("vrrp_garp_master_refresh", 0)),
             vrrp_garp_master_refresh_repeat=g.get("vrrp_garp_master_refresh_repeat", 1),
+            # keepalived: unset, the lower-priority GARP takes the master one's delay and repeat
+            vrrp_garp_lower_prio_delay=float(g.get("vrrp_garp_lower_prio_delay",
+                                                   g.get("vrrp_garp_master_delay", 5))),
+            vrrp_garp_lower_prio_repeat=g.get("vrrp_garp_lower_prio_repeat", g.get("vrrp_garp_master_repeat", 5)),
             vrrp_garp_interval=float(g.get("vrrp_garp_interval", 0)),
             vrrp_gna_interval=float(g.get("vrrp_gna_interval", 0)),
             vrrp_mcast_group4=IPv4Address(g.get("vrrp_mcast_group4", DEFAULT_MCAST_GROUP4)),
@@ -482,6 +486,8 @@ class _Completer:
             garp_master_refresh=float(d.get("garp_master_refresh", g.vrrp_garp_master_refresh)),
             garp_master_refresh_repeat=d.get("garp_master_refresh_repeat",
                                              g.vrrp_garp_master_refresh_repeat),
+            garp_lower_prio_delay=self.strict_zero(d, g, "garp_lower_prio_delay", strict, p, name),
+            garp_lower_prio_repeat=int(self.strict_zero(d, g, "garp_lower_prio_repeat", strict, p, name)),
             accept=accept,
             track_interfaces=self.track_interfaces(d.get("track_interface", [])),
             track_scripts=self.track_scripts(d.get("track_script", []), p + ("track_script",),
@@ -496,6 +502,21 @@ class _Completer:
             down_timer_adverts=d.get("down_timer_adverts", g.vrrp_down_timer_adverts),
             strict=strict,
         )
+
+    def strict_zero(self, d: dict[str, Any], g: GlobalDefs, key: str, strict: bool,
+                    p: tuple[Any, ...], name: str) -> float:
+        """A ``garp_lower_prio_*`` value: the instance's, else the global one; strict mode forces 0.
+
+        keepalived's ``vrrp_complete_instance``: strict mode sends no GARP on a
+        lower-priority advert; a value set anyway is reset with a warning.
+        """
+        value = d.get(key)
+        if value is None:
+            return 0.0 if strict else float(getattr(g, f"vrrp_{key}"))
+        if strict and value:
+            self.warning(p + (key,), f"({name}) {key} is incompatible with strict mode - resetting", "corrected")
+            return 0.0
+        return float(value)
 
     @staticmethod
     def smtp_default(g: GlobalDefs) -> bool:

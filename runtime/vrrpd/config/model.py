@@ -70,6 +70,8 @@ class GlobalDefs:
     vrrp_garp_master_repeat: int = 5
     vrrp_garp_master_refresh: float = 0.0
     vrrp_garp_master_refresh_repeat: int = 1
+    vrrp_garp_lower_prio_delay: float = 5.0      # unset: vrrp_garp_master_delay
+    vrrp_garp_lower_prio_repeat: int = 5         # unset: vrrp_garp_master_repeat
     vrrp_garp_interval: float = 0.0
     vrrp_gna_interval: float = 0.0
     vrrp_mcast_group4: IPv4Address = DEFAULT_MCAST_GROUP4
@@ -204,6 +206,8 @@ class Instance:
     garp_master_repeat: int = 5
     garp_master_refresh: float = 0.0
     garp_master_refresh_repeat: int = 1
+    garp_lower_prio_delay: float = 5.0           # a master hearing a lower priority: second burst after
+    garp_lower_prio_repeat: int = 5              # ... and GARPs per burst (0: none)
     accept: bool = True
     track_interfaces: tuple[TrackInterface, ...] = ()
     track_scripts: tuple[TrackScript, ...] = ()

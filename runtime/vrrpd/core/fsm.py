@@ -12,6 +12,16 @@ differ (reference §3.3 and §6): INIT always passes through BACKUP with a
 BACKUP notification except for an address owner that wants MASTER; a master
 answers a lower-priority advert at once; FAULT sends priority 0 when leaving
 MASTER; actions on becoming MASTER are advert, VIPs, announce, then notify.
+
+What a master does on a lower-priority advert is bounded, because anyone on
+the segment can send one: keepalived answers each with an advert and a
+``garp_lower_prio_repeat`` burst (another after ``garp_lower_prio_delay``),
+so a flood of forged adverts becomes a flood of GARPs.  Here the answer
+advert is sent at most once per advert interval, a new lower-priority GARP
+cycle (burst now, burst after the delay) starts only once the previous one
+is over (the delay, at least an advert interval), and the warning for an
+advert carrying our own address is logged once per state; what was held
+back is counted in ``Counters.suppressed``.
 """
 
 from __future__ import annotations
@@ -59,7 +69,8 @@ class Params:
     garp_master_repeat: int = 5
     garp_master_refresh: float = 0.0
     garp_master_refresh_repeat: int = 1
-    garp_lower_prio_repeat: int | None = None
+    garp_lower_prio_delay: float | None = None    # None: garp_master_delay (keepalived inherits)
+    garp_lower_prio_repeat: int | None = None     # None: garp_master_repeat
 
 
 # ---- actions -------------------------------------------------------------------------------
@@ -120,6 +131,12 @@ class Counters:
     pri_zero_rcvd: int = 0
     pri_zero_sent: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
+    #: what the rate limits held back: "lower_prio_advert" (answer adverts), "lower_prio_garp"
+    #: (GARP bursts), "own_address_log" (warnings about adverts carrying our own address)
+    suppressed: dict[str, int] = field(default_factory=dict)
+
+    def suppress(self, what: str) -> None:
+        self.suppressed[what] = self.suppressed.get(what, 0) + 1
 
 
 class Machine:
@@ -139,6 +156,10 @@ class Machine:
         self._garp_at: float | None = None
         self._refresh_at: float | None = None
         self._preempt_at: float | None = None
+        self._lower_garp_at: float | None = None      # the second burst of a lower-priority GARP cycle
+        self._lower_garp_until: float | None = None   # no new lower-priority GARP cycle before this
+        self._lower_reply_until: float | None = None  # no answer advert to a lower priority before this
+        self._own_address_logged = False
 
     # ---- derived values ---------------------------------------------------------------------
 
@@ -155,7 +176,8 @@ class Machine:
 
     def next_deadline(self) -> float | None:
         """The earliest instant at which ``on_timer`` has work to do."""
-        times = [t for t in (self._down_at, self._advert_at, self._garp_at, self._refresh_at) if t is not None]
+        times = [t for t in (self._down_at, self._advert_at, self._garp_at, self._refresh_at, self._lower_garp_at)
+                 if t is not None]
         return min(times) if times else None
 
     def _timer_priority(self) -> int:
@@ -176,6 +198,7 @@ class Machine:
     def _enter(self, now: float, new: State) -> Transition:
         old, self.state = self.state, new
         self.last_transition = now
+        self._own_address_logged = False  # a new state may have a new cause: say it once more
         return Transition(old, new, self.effective_priority)
 
     def _arm_down(self, now: float, after: float | None = None) -> None:
@@ -183,6 +206,7 @@ class Machine:
 
     def _clear_timers(self) -> None:
         self._down_at = self._advert_at = self._garp_at = self._refresh_at = self._preempt_at = None
+        self._lower_garp_at = self._lower_garp_until = self._lower_reply_until = None
 
     # ---- events -----------------------------------------------------------------------------
 
@@ -202,7 +226,12 @@ class Machine:
         if advert.priority == 0:
             self.counters.pri_zero_rcvd += 1
         if src == self.params.address:
-            return [Log("warning", f"received an advert from our own address {src}, ignoring")]
+            if self._own_address_logged:
+                self.counters.suppress("own_address_log")
+                return []
+            self._own_address_logged = True
+            return [Log("warning", f"received an advert from our own address {src}, ignoring"
+                                   " (further ones are counted, not logged)")]
         if self.state is State.BACKUP:
             return self._backup_receive(now, advert, src)
         return self._master_receive(now, advert, src)
@@ -236,16 +265,8 @@ class Machine:
         higher = advert.priority > self.effective_priority or (
             advert.priority == self.effective_priority and int(src) > int(p.address))
         if not higher:
-            actions: list[Action] = [Log("info", f"received lower priority ({advert.priority}) advert from {src}"
-                                         " - forcing new election")]
-            if not p.lower_prio_no_advert:
-                self._advert_at = now + p.interval_cs / 100
-                actions.append(self._send())
-            repeat = p.garp_master_repeat if p.garp_lower_prio_repeat is None else p.garp_lower_prio_repeat
-            if repeat:
-                actions.append(Announce(repeat))
-            return actions
-        actions = []
+            return self._answer_lower(now, advert, src)
+        actions: list[Action] = []
         if p.higher_prio_send_advert:
             actions.append(self._send())
         if p.version == 3:
@@ -255,6 +276,37 @@ class Machine:
         self._clear_timers()
         self._arm_down(now)
         actions += [RemoveVips(), self._enter(now, State.BACKUP)]
+        return actions
+
+    def _lower_prio_garp(self) -> tuple[float, int]:
+        """(delay, repeat) of the lower-priority GARP; unset, keepalived takes the master ones."""
+        p = self.params
+        delay = p.garp_master_delay if p.garp_lower_prio_delay is None else p.garp_lower_prio_delay
+        repeat = p.garp_master_repeat if p.garp_lower_prio_repeat is None else p.garp_lower_prio_repeat
+        return delay, repeat
+
+    def _answer_lower(self, now: float, advert: Advert, src: IPAddress) -> list[Action]:
+        """A MASTER heard a lower priority: assert mastership, refresh ARP caches, both rate-limited."""
+        p = self.params
+        interval = p.interval_cs / 100
+        actions: list[Action] = []
+        if not p.lower_prio_no_advert:
+            if self._lower_reply_until is not None and now < self._lower_reply_until:
+                self.counters.suppress("lower_prio_advert")
+            else:
+                self._lower_reply_until = self._advert_at = now + interval
+                actions.append(self._send())
+        delay, repeat = self._lower_prio_garp()
+        if repeat:
+            if self._lower_garp_until is not None and now < self._lower_garp_until:
+                self.counters.suppress("lower_prio_garp")
+            else:
+                self._lower_garp_until = now + max(delay, interval)
+                self._lower_garp_at = now + delay if delay > 0 else None
+                actions.append(Announce(repeat))
+        if actions:  # logged when acted upon: a flood does not flood the log either
+            actions.insert(0, Log("info", f"received lower priority ({advert.priority}) advert from {src}"
+                                          " - forcing new election"))
         return actions
 
     def on_timer(self, now: float) -> list[Action]:
@@ -278,6 +330,9 @@ class Machine:
         if self._refresh_at is not None and now >= self._refresh_at:
             self._refresh_at = now + p.garp_master_refresh
             actions.append(Announce(p.garp_master_refresh_repeat))
+        if self._lower_garp_at is not None and now >= self._lower_garp_at:
+            self._lower_garp_at = None
+            actions.append(Announce(self._lower_prio_garp()[1]))
         return actions
 
     def shutdown(self, now: float) -> list[Action]:
