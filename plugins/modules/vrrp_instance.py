@@ -43,7 +43,10 @@ options:
     description: Priority of this router in the group, 1 to 255 (255 is the address owner).
     type: int
   advert_int:
-    description: Advertisement interval in seconds (decimals allowed; rounded to what the VRRP version can carry).
+    description:
+      - Advertisement interval in seconds. VRRP version 2 carries whole seconds from 1 to 255, version 3
+        steps of 10 ms from 0.01 to 40.95; other decimals are rounded to what the version carries, and
+        values outside those bounds are refused (by the schema below 0.01 or above 255, by C(vrrpd -t) otherwise).
     type: float
   version:
     description: VRRP version, V(2) or V(3) (IPv6 addresses always use version 3).

@@ -475,3 +475,19 @@ def test_adverts_keep_a_fixed_rate_when_woken_late() -> None:
     assert m.next_deadline() == at(0.5609375)
     m.on_timer(5.0)                           # a long stall: restart from now, no burst of catch-up adverts
     assert m.next_deadline() == at(5.1)
+
+
+# ---- no machine with an interval the wire cannot carry (a zero interval is a busy loop) ---------
+
+
+@pytest.mark.parametrize("version, interval_cs", [(3, 0), (3, -1), (3, 4096), (2, 0), (2, 50), (2, 150), (2, 25600)])
+def test_params_refuse_an_interval_the_version_cannot_carry(version: int, interval_cs: int) -> None:
+    with pytest.raises(ValueError, match="interval"):
+        Params(vrid=1, version=version, priority=100, interval_cs=interval_cs, address=ip_address("198.51.100.1"))
+
+
+@pytest.mark.parametrize("version, interval_cs", [(3, 1), (3, 4095), (2, 100), (2, 25500)])
+def test_params_accept_the_bounds(version: int, interval_cs: int) -> None:
+    machine = Machine(Params(vrid=1, version=version, priority=100, interval_cs=interval_cs,
+                             address=ip_address("198.51.100.1")))
+    assert machine.master_adver_int_cs == interval_cs

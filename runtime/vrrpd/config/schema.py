@@ -61,6 +61,9 @@ VERSION = IntRange(2, 3)
 COUNT = IntRange(0, 2**31 - 1)
 SECONDS = Timer(0)
 POSITIVE_SECONDS = Timer(0, low_included=False)
+#: advert_int: from v3's 10 ms to v2's 255 s; each version's own bounds are checked in complete.py,
+#: once the version is known (keepalived's bounds, reference §1.2)
+ADVERT_SECONDS = Timer(0.01, 255)
 
 # --------------------------------------------------------------------------
 # global_defs (reference §1.1)
@@ -115,7 +118,7 @@ INSTANCE_FIELDS: tuple[Field, ...] = (
     Field("interface", Scalar(Text)),
     Field("virtual_router_id", Scalar(IntRange(1, 255)), required=True),
     Field("priority", Scalar(IntRange(1, 255))),
-    Field("advert_int", Scalar(POSITIVE_SECONDS)),
+    Field("advert_int", Scalar(ADVERT_SECONDS)),
     Field("version", Scalar(VERSION)),
     Field("strict_mode", Flag(bool_arg=True)),
     Field("virtual_ipaddress", address_list()),

@@ -202,7 +202,7 @@ BASE = dict(name='VI_1', interface='eth0', virtual_router_id=51, virtual_ipaddre
 BAD = st.one_of(
     st.tuples(st.just('priority'), st.sampled_from([0, 256, -5, 1000])),
     st.tuples(st.just('virtual_router_id'), st.sampled_from([0, 256, 99999])),
-    st.tuples(st.just('advert_int'), st.sampled_from([0, -1, -0.5])),
+    st.tuples(st.just('advert_int'), st.sampled_from([0, -1, -0.5, 1e-9, 0.004, 0.5, 256])),  # v2 by default
     st.tuples(st.just('version'), st.sampled_from([1, 4])),
     st.tuples(st.just('down_timer_adverts'), st.sampled_from([0, 101])),
     st.tuples(st.just('preempt_delay'), st.sampled_from([1001, -2])),
