@@ -141,9 +141,15 @@ def block_path(config_dir, kind, name=None):
 
 
 def check_name(name):
-    """A block name becomes part of a file name: refuse what would escape config_dir."""
-    if not name or '/' in name or '\0' in name or name.startswith('.'):
+    """A block name becomes part of a file name, mail subjects and log lines.
+
+    Refuse what would escape config_dir, and control characters (CR, LF,
+    NUL...), which would forge lines wherever the name is written.
+    """
+    if not name or '/' in name or name.startswith('.'):
         return 'name: %r cannot be used in a file name (no "/", no leading ".")' % (name,)
+    if any(c < ' ' or c == '\x7f' for c in name):
+        return 'name: %r: control characters (CR, LF, NUL, TAB, ESC...) are not allowed' % (name,)
     return None
 
 

@@ -117,8 +117,25 @@ def Broadcast(value: Any) -> str:
     return text
 
 
-#: A non-empty string (interface names, user names, paths...).
-Text = All(str, Length(min=1))
+def is_control(char: str) -> bool:
+    """A C0 control character (NUL, TAB, LF, CR, ESC...) or DEL."""
+    return char < " " or char == "\x7f"
+
+
+def NoControl(value: str) -> str:
+    """Refuse C0 control characters and DEL.
+
+    Names, paths, interface names, router_id and addresses travel into SMTP
+    headers, FIFO lines, logs and ``vrrpd -d``, where a CR/LF starts a line
+    of the writer's choosing (a header injection), and NUL cuts C strings.
+    """
+    if any(is_control(c) for c in value):
+        raise Invalid("control characters (CR, LF, NUL, TAB, ESC...) are not allowed")
+    return value
+
+
+#: A non-empty string without control characters (names, interface names, user names, paths...).
+Text = All(str, Length(min=1), NoControl)
 
 #: keepalived's <BOOL> (on|off|true|false|yes|no) and YAML booleans.
 Bool = Boolean()
@@ -258,7 +275,7 @@ class OptionalValue(Kind):
         return stmt.args[0].value if stmt.args else True
 
     def validator(self):
-        return AnyOf(bool, self.check)
+        return AnyOf(self.check, bool)     # a refused name is explained by its own check
 
     def render(self, keyword, value):
         if value is True:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from ipaddress import ip_address
 from typing import Any
 
-from voluptuous import In, Invalid, MultipleInvalid, Optional, Schema
+from voluptuous import All, In, Invalid, MultipleInvalid, Optional, Schema
 
 from .items import address_list, peer_list, route_list, track_list
 from .kinds import (Field, Flag, IntRange, IPAddress, OptionalValue, Scalar, SubBlock, Text,
@@ -209,11 +209,36 @@ AUTH_SCHEMA = block_schema(AUTH_FIELDS)
 INSTANCE_SCHEMA = block_schema(INSTANCE_FIELDS)
 SCRIPT_SCHEMA = block_schema(SCRIPT_FIELDS)
 SYNC_GROUP_SCHEMA = block_schema(SYNC_GROUP_FIELDS)
+
+
+class BadName(Invalid):
+    """A block name was refused; the message shows the name (the value is the whole block)."""
+
+
+def Named(block: Schema) -> Any:
+    """``{NAME: block}``, with names checked as ``Text`` before the blocks.
+
+    Checked here rather than as the mapping's key schema, because older
+    voluptuous versions (Debian 12's 0.12) report a refused key only as
+    "extra keys not allowed".
+    """
+
+    def names(value: Any) -> Any:
+        for name in value if isinstance(value, dict) else ():
+            try:
+                Text(name)
+            except Invalid as exc:
+                raise BadName(f"block name {_show(name)} refused: {exc.msg}", path=[name]) from None
+        return value
+
+    return All(names, {str: block})
+
+
 CONFIG_SCHEMA = Schema({
     Optional("global_defs"): GLOBAL_DEFS_SCHEMA,
-    Optional("vrrp_instances"): {Text: INSTANCE_SCHEMA},
-    Optional("vrrp_scripts"): {Text: SCRIPT_SCHEMA},
-    Optional("vrrp_sync_groups"): {Text: SYNC_GROUP_SCHEMA},
+    Optional("vrrp_instances"): Named(INSTANCE_SCHEMA),
+    Optional("vrrp_scripts"): Named(SCRIPT_SCHEMA),
+    Optional("vrrp_sync_groups"): Named(SYNC_GROUP_SCHEMA),
 })
 
 
@@ -240,7 +265,10 @@ def dotted(path: tuple[Any, ...]) -> str:
     """``('vrrp_instances', 'VI_1', 'virtual_ipaddress', 0)`` -> ``vrrp_instances.VI_1.virtual_ipaddress[0]``."""
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int) or (isinstance(part, str) and not part.isprintable()):
+            text += f"[{part!r}]"      # a name with control characters is shown escaped, on one line
+        else:
+            text += f".{part}" if text else str(part)
     return text
 
 
@@ -256,7 +284,7 @@ def _lookup(data: Any, path: tuple[Any, ...]) -> tuple[bool, Any]:
 def _show(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return repr(value)
-    if isinstance(value, str) and (not value or any(c.isspace() for c in value)):
+    if isinstance(value, str) and (not value or not value.isprintable() or any(c.isspace() for c in value)):
         return repr(value)
     return str(value)
 
@@ -271,7 +299,7 @@ def explain(error: Invalid, data: Any) -> Problem:
     message = _FRIENDLY.get(error.msg, error.msg)
     found, value = _lookup(data, path)
     text = f"{dotted(path) or '<top>'}: {message}"
-    if found and error.msg not in _FRIENDLY:
+    if found and error.msg not in _FRIENDLY and not isinstance(error, BadName):
         text += f" (got {_show(value)})"
     return Problem(path, text)
 

@@ -171,3 +171,14 @@ def test_missing_runtime_gives_install_hint(run, monkeypatch):
     result = run(vrrp_instance, SEED)
     assert result['failed'] is True
     assert 'vrrpd' in result['msg'] and 'pip install' in result['msg']
+
+
+def test_control_characters_in_names_and_interfaces_are_refused(run):
+    for option, value in (('name', 'VI_1\r\nBcc: victim@example.org'), ('name', 'VI\x1b[2J'),
+                          ('interface', 'ens18\n'), ('notify', '/usr/local/bin/n\x00x'),
+                          ('track_interface', ['eth1\t'])):
+        result = run(vrrp_instance, dict(SEED, **{option: value}))
+        assert result.get('failed') is True, (option, result)
+        assert 'control characters' in result['msg'], result['msg']
+        assert option + ': ' in result['msg'] or option + '[0]: ' in result['msg'], result['msg']
+        assert not os.path.isdir(run.config_dir) or not os.listdir(run.config_dir)
