@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from vrrpd.config import load_text
+from vrrpd.config.render import render_config
 from vrrpd.config.schema import ValidationError, validate
 
 CONTROLS = ["\r\nBcc: victim@example.org", "\n", "\0", "\x1b[2J", "\t", "\x7f", "\x01"]
@@ -120,3 +121,17 @@ def test_a_raw_control_character_in_the_file_is_refused_and_never_printed(tmp_pa
     stderr = result.stderr.decode()
     assert f"{conf}:2: global_defs.router_id:" in stderr
     assert "\x1b" not in stderr and "\x00" not in stderr
+
+
+def test_rendered_dollar_signs_read_back_literally_with_parameters_defined() -> None:
+    """keepalived substitutes ``$NAME`` on the raw line, quotes or not: the renderer escapes every '$'."""
+    data = copy.deepcopy(BASE)
+    data["global_defs"]["router_id"] = "$a"
+    data["vrrp_instances"]["VI_$a"] = data["vrrp_instances"].pop("VI_1")
+    data["vrrp_instances"]["VI_$a"]["notify"] = "/usr/local/bin/n $a ${a} pa$$a"
+    data["vrrp_instances"]["VI_$a"]["authentication"] = {"auth_type": "PASS", "auth_pass": "pa$a"}
+    data["vrrp_sync_groups"]["G"]["group"] = ["VI_$a"]
+    text = "$a=EXPANDED\n" + render_config(validate(data))
+    result = load_text(text, "k.conf")
+    assert result.data == validate(data), [str(d) for d in result.diagnostics]
+    assert "EXPANDED" not in str(result.config)

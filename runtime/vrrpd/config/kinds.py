@@ -179,12 +179,29 @@ MISSING: Any = object()
 
 
 def quote(value: Any) -> str:
-    """Render one word so that the lexer reads it back unchanged."""
+    """Render one word so that the lexer reads it back unchanged, whatever parameters are defined.
+
+    Parameter substitution works on the raw line, inside quotes too, as
+    keepalived's ``replace_param()`` does: a ``$a`` written as is would read
+    back as the value of ``$a`` once any file of the configuration defines
+    it.  So ``$`` is written as the octal escape ``\\044`` (read after
+    substitution, by keepalived's script word splitting too), and so are
+    control characters, which keeps every word on its line.
+    """
     text = "true" if value is True else "false" if value is False else str(value)
-    if text and text[0] not in "@~$" and text not in INCLUDE_CHECKS and not any(c.isspace() or c in "\"'#!{}\\" for c in text):
+    if text and text[0] not in "@~" and text not in INCLUDE_CHECKS and not any(
+            c.isspace() or c in "\"'#!{}\\$" or is_control(c) for c in text):
         return text
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-    return '"' + escaped + '"'
+    return '"' + "".join(_escaped(c) for c in text) + '"'
+
+
+def _escaped(char: str) -> str:
+    """One character inside a double-quoted word."""
+    if char in '\\"':
+        return "\\" + char
+    if char == "$" or is_control(char):
+        return f"\\{ord(char):03o}"
+    return char
 
 
 # --------------------------------------------------------------------------
