@@ -130,7 +130,9 @@ options:
         description: V(PASS) or V(AH).
         type: str
       auth_pass:
-        description: The password (8 characters are used). Never logged; shown as C(********) in diffs.
+        description:
+          - The password (8 characters are used). Never logged; shown as C(********) in diffs and return values.
+          - A new file is created with mode C(0600) before it becomes visible.
         type: str
   nopreempt:
     description:
@@ -295,12 +297,14 @@ path:
   type: str
   sample: /etc/vrrpd/conf.d/20-vrrp_instance-VI_ALL.conf
 config:
-  description: The block as the runtime's schema validated it (dict form, keyword names, C(state) for O(initial_state)).
+  description:
+    - The block as the runtime's schema validated it (dict form, keyword names, C(state) for O(initial_state)).
+    - C(auth_pass) is shown as C(********).
   returned: when O(state=present)
   type: dict
   sample: {"state": "MASTER", "priority": 150, "interface": "ens18", "virtual_router_id": 60}
 rendered:
-  description: The file's content in keepalived syntax.
+  description: The file's content in keepalived syntax, with C(auth_pass) shown as C(********) (the file itself has the password).
   returned: when O(state=present)
   type: str
   sample: "vrrp_instance VI_ALL {\n    state MASTER\n    interface ens18\n}\n"

@@ -289,6 +289,9 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+#: keywords whose values are never shown: in errors here, in the modules' returns, diffs and logs
+SECRET_KEYS = frozenset({"auth_pass"})
+
 _FRIENDLY = {"extra keys not allowed": "unknown option",
              "required key not provided": "required option missing"}
 
@@ -299,7 +302,8 @@ def explain(error: Invalid, data: Any) -> Problem:
     message = _FRIENDLY.get(error.msg, error.msg)
     found, value = _lookup(data, path)
     text = f"{dotted(path) or '<top>'}: {message}"
-    if found and error.msg not in _FRIENDLY and not isinstance(error, BadName):
+    secret = bool(path) and path[-1] in SECRET_KEYS
+    if found and error.msg not in _FRIENDLY and not isinstance(error, BadName) and not secret:
         text += f" (got {_show(value)})"
     return Problem(path, text)
 
