@@ -8,7 +8,7 @@ in ``keepalived/vrrp/vrrp.c``, reference §1.1 strict list, §1.2, §6):
   case-sensitive, and no state means "MASTER if priority 255";
 * the VIP family decides the version (IPv6 is always v3), all VIPs share one
   family, v3 needs a VIP;
-* advert_int is rounded to what the version can carry;
+* advert_int must lie within the version's bounds, then is rounded to what it carries;
 * nopreempt/preempt_delay are cleared with MASTER or priority 255,
   authentication is dropped with v3;
 * ``vrrp_strict`` turns several of those corrections into errors.
