@@ -206,7 +206,7 @@ def test_control_characters_in_names_cannot_add_headers(evil: str) -> None:
 async def _dribble(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     """An SMTP server that sends its greeting one byte every 0.1 s, for 30 s at most."""
     try:
-        for _ in range(300):
+        for _byte in range(300):
             writer.write(b"2")
             await writer.drain()
             await asyncio.sleep(0.1)

@@ -152,6 +152,7 @@ def configurations(draw):
 #: ``$NAME`` parameters the strategies above can spell ($a, ${ab}, $z0...), defined ahead of the blocks
 DEFINITIONS = '$a=EXPANDED\n$b=two words\n$z=z\n$ab=AB\n$_=U\n$z0=\n$A=A\n'
 
+
 def module_params(kind, name, params):
     """The parameters the module sees after Ansible's own argument validation."""
     args = dict(params)
