@@ -141,9 +141,15 @@ def block_path(config_dir, kind, name=None):
 
 
 def check_name(name):
-    """A block name becomes part of a file name: refuse what would escape config_dir."""
-    if not name or '/' in name or '\0' in name or name.startswith('.'):
+    """A block name becomes part of a file name, mail subjects and log lines.
+
+    Refuse what would escape config_dir, and control characters (CR, LF,
+    NUL...), which would forge lines wherever the name is written.
+    """
+    if not name or '/' in name or name.startswith('.'):
         return 'name: %r cannot be used in a file name (no "/", no leading ".")' % (name,)
+    if any(c < ' ' or c == '\x7f' for c in name):
+        return 'name: %r: control characters (CR, LF, NUL, TAB, ESC...) are not allowed' % (name,)
     return None
 
 
@@ -240,30 +246,56 @@ def config_test(module, main_text, config_dir, path, content):
     return ok, errors, ours, _included(os.path.basename(path), patterns)
 
 
+MASK = '********'
+
+
 def mask_secrets(text):
-    """Diffs show ``auth_pass ********``: a changed password is not printed."""
+    """Rendered text with ``auth_pass ********``: a password is never returned, diffed or logged.
+
+    Line by line, so that it holds whatever quoting or escapes the password
+    needed (Ansible's no_log only hides the value as it was given).
+    """
     if text is None:
         return text
     out = []
     for line in text.split('\n'):
         stripped = line.lstrip()
-        if stripped.startswith('auth_pass ') or stripped.startswith('auth_pass\t'):
-            line = line[:len(line) - len(stripped)] + 'auth_pass ********'
+        words = stripped.split(None, 1)
+        if words and words[0] in vrrpd_schema.SECRET_KEYS:
+            line = '%s%s %s' % (line[:len(line) - len(stripped)], words[0], MASK)
         out.append(line)
     return '\n'.join(out)
 
 
+def mask_config(value):
+    """A dict-form value with every secret keyword's value replaced by ``********``."""
+    if isinstance(value, dict):
+        return dict((k, MASK if k in vrrpd_schema.SECRET_KEYS else mask_config(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [mask_config(v) for v in value]
+    return value
+
+
 def _write(module, path, content, new_mode):
-    """Write through a temporary file in the same directory, then atomic_move (a new file gets new_mode)."""
+    """Write through a temporary file in the same directory, then move it into place.
+
+    A new file gets ``new_mode`` while it is still the private temporary file,
+    and a plain rename makes it visible: ``atomic_move`` would first give it
+    the umask's mode (world-readable, password included) until a later chmod.
+    An existing file goes through ``atomic_move``, which keeps its mode,
+    owner and SELinux context.
+    """
     directory = os.path.dirname(path) or '.'
-    exists = os.path.exists(path)
     fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), dir=directory)
     try:
         with os.fdopen(fd, 'w', encoding='utf-8') as stream:
             stream.write(content)
-        module.atomic_move(tmp, path)
-        if not exists:
-            os.chmod(path, new_mode)
+            os.fchmod(stream.fileno(), new_mode)
+        if os.path.exists(path):
+            module.atomic_move(tmp, path)
+        else:
+            os.rename(tmp, path)
+            module.set_default_selinux_context(path, False)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -293,8 +325,8 @@ def run_block_module(module, kind, module_name):
         if problems:
             module.fail_json(msg='invalid options: ' + '; '.join(problems), problems=problems, **result)
         new = HEADER.format(module=module_name) + render_block(kind, name, body)
-        result['config'] = body
-        result['rendered'] = new
+        result['config'] = mask_config(body)
+        result['rendered'] = mask_secrets(new)
 
     old = _read(path)
     main_old = _read(main_config)

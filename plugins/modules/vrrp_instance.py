@@ -43,7 +43,10 @@ options:
     description: Priority of this router in the group, 1 to 255 (255 is the address owner).
     type: int
   advert_int:
-    description: Advertisement interval in seconds (decimals allowed; rounded to what the VRRP version can carry).
+    description:
+      - Advertisement interval in seconds. VRRP version 2 carries whole seconds from 1 to 255, version 3
+        steps of 10 ms from 0.01 to 40.95; other decimals are rounded to what the version carries, and
+        values outside those bounds are refused (by the schema below 0.01 or above 255, by C(vrrpd -t) otherwise).
     type: float
   version:
     description: VRRP version, V(2) or V(3) (IPv6 addresses always use version 3).
@@ -127,7 +130,9 @@ options:
         description: V(PASS) or V(AH).
         type: str
       auth_pass:
-        description: The password (8 characters are used). Never logged; shown as C(********) in diffs.
+        description:
+          - The password (8 characters are used). Never logged; shown as C(********) in diffs and return values.
+          - A new file is created with mode C(0600) before it becomes visible.
         type: str
   nopreempt:
     description:
@@ -292,12 +297,14 @@ path:
   type: str
   sample: /etc/vrrpd/conf.d/20-vrrp_instance-VI_ALL.conf
 config:
-  description: The block as the runtime's schema validated it (dict form, keyword names, C(state) for O(initial_state)).
+  description:
+    - The block as the runtime's schema validated it (dict form, keyword names, C(state) for O(initial_state)).
+    - C(auth_pass) is shown as C(********).
   returned: when O(state=present)
   type: dict
   sample: {"state": "MASTER", "priority": 150, "interface": "ens18", "virtual_router_id": 60}
 rendered:
-  description: The file's content in keepalived syntax.
+  description: The file's content in keepalived syntax, with C(auth_pass) shown as C(********) (the file itself has the password).
   returned: when O(state=present)
   type: str
   sample: "vrrp_instance VI_ALL {\n    state MASTER\n    interface ens18\n}\n"

@@ -1,4 +1,4 @@
-"""SMTP alerts: keepalived's exact message, delivered to a throwaway SMTP sink.
+"""SMTP alerts: keepalived's message, delivered to a throwaway SMTP sink.
 
 The sink (``tests/smtp_sink.py``, shared with the net tests) is a few lines
 of asyncio on 127.0.0.1 speaking just enough SMTP (220, HELO/EHLO, MAIL,
@@ -9,8 +9,10 @@ keepalived's readers and filters see are compared exactly.
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import socket
 import time
+from email.parser import BytesParser
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -28,7 +30,7 @@ def run(coro):  # type: ignore[no-untyped-def]
 
 
 def instance_mail(subject: str, body: str, recipients: list[str] | None = None) -> bytes:
-    to = ",\r\n ".join(RCPTS if recipients is None else recipients)
+    to = ", ".join(RCPTS if recipients is None else recipients)
     return ("Date: Mon, 06 May 2024 17:49:10 +0200\r\n"
             "From: keepalived@lb1.example.org\r\n"
             f"Subject: {subject}\r\n"
@@ -179,3 +181,51 @@ def test_when_mails_are_sent() -> None:
     with pytest.raises(ValueError):
         build_instance_alert("lb1", "a@b", ["c@d"], "VI_1", "INIT", WHEN)
     assert default_email_from().endswith("@" + socket.gethostname())
+
+
+# -- hostile names and slow servers ----------------------------------------------------------------
+
+def headers_of(message: bytes) -> list[tuple[str, str]]:
+    parsed = BytesParser(policy=email.policy.SMTP).parsebytes(message)
+    return [(name, str(value)) for name, value in parsed.items()]
+
+
+@pytest.mark.parametrize("evil", ["\r\nBcc: victim@example.org", "\nBcc: victim@example.org",
+                                  "\rBcc: victim@example.org", "\x00\r\n\r\nforged body"])
+def test_control_characters_in_names_cannot_add_headers(evil: str) -> None:
+    """The schema refuses these names; the mail builder must not need it to."""
+    message = build_instance_alert("lb1" + evil, "keepalived@lb1.example.org" + evil,
+                                   [f"ops@example.org{evil}", "noc@example.org"], "VI_1" + evil, "MASTER", WHEN)
+    assert [name for name, _value in headers_of(message)] == ["Date", "From", "Subject", "X-Mailer", "To"]
+    head, body = message.split(b"\r\n\r\n", 1)
+    assert all(line[:1] not in (b" ", b"\t") for line in head.split(b"\r\n")), head  # nothing folded
+    assert b"\r" not in head.replace(b"\r\n", b"") and b"\n" not in head.replace(b"\r\n", b"")
+    assert body == b"=> VRRP Instance is now owning VRRP VIPs <=\r\n\r\n"
+
+
+async def _dribble(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """An SMTP server that sends its greeting one byte every 0.1 s, for 30 s at most."""
+    try:
+        for _byte in range(300):
+            writer.write(b"2")
+            await writer.drain()
+            await asyncio.sleep(0.1)
+    except ConnectionError:
+        pass
+    writer.close()
+
+
+def test_the_whole_exchange_is_bounded_by_the_timeout(caplog: pytest.LogCaptureFixture) -> None:
+    """Each byte comes well within the 1 s timeout; the whole exchange still ends at about 1 s."""
+    async def main() -> tuple[bool, float]:
+        server = await asyncio.start_server(_dribble, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            started = time.monotonic()
+            result = await send_alert("127.0.0.1", port, None, "a@b", RCPTS, b"x\r\n", 1.0)
+            return result, time.monotonic() - started
+
+    result, elapsed = run(main())
+    assert result is False
+    assert elapsed < 10, elapsed     # 1 s plus a loaded machine's slack; unbounded, it took the server's 30 s
+    assert "Timeout reading data to remote SMTP server [127.0.0.1]:" in caplog.text

@@ -56,3 +56,16 @@ def test_full_keepalived_conf_with_lvs_parts_loads_its_vrrp_part() -> None:
     result = run("-t", "-f", str(DATA / "full-lvs.conf"))
     assert result.returncode == 0, result.stderr
     assert "warning" in result.stderr
+
+
+@pytest.mark.parametrize("interval, version", [("0.0000001", 3), ("0.0000001", 2), ("0.4", 2), ("41", 3)])
+def test_config_test_refuses_an_advert_interval_the_version_cannot_carry(
+        tmp_path: Path, interval: str, version: int) -> None:
+    conf = tmp_path / "interval.conf"
+    conf.write_text("vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n"
+                    f"  version {version}\n  advert_int {interval}\n"
+                    "  virtual_ipaddress {\n    198.51.100.1/24\n  }\n}\n")
+    result = run("-t", "-f", str(conf))
+    assert result.returncode == 3, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith(f"{conf}:5: ")]
+    assert errors and "advert_int" in errors[0], result.stderr

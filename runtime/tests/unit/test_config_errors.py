@@ -59,7 +59,7 @@ CASES = [
      inst(after="vrrp_sync_group G {\n    group {\n        VI_1\n        VI_9\n    }\n}\n"), 11,
      r"sync group G: unknown vrrp_instance 'VI_9'"),
     ("unterminated-quote", inst('    notify_master "/bin/true'), 7, r"unterminated quote"),
-    ("advert-int-negative", inst("    advert_int -1"), 7, r"advert_int: value must be higher than 0 \(got -1\)"),
+    ("advert-int-negative", inst("    advert_int -1"), 7, r"advert_int: value must be at least 0.01 \(got -1\)"),
     ("auth-type-unknown", inst("    authentication {", "        auth_type MD5", "        auth_pass x", "    }"),
      8, r"authentication\.auth_type: .*\(got MD5\)"),
     ("version-4", inst("    version 4"), 7, r"version: value must be at most 3 \(got 4\)"),

@@ -256,3 +256,26 @@ def test_quote_round_trips_through_the_lexer(value):
                         min_size=1), min_size=1))
 def test_split_words_reads_back_quoted_words(words):
     assert split_words(" ".join(quote(w) for w in words)) == words
+
+
+#: parameters a rendered file may find defined by the operator's main file (or its includes)
+DEFINITIONS = "$a=EXPANDED\n$b = two words\n$ab=AB\n$_=U\n$A_1=A1\n$z={\n"
+DOLLAR_TEXT = st.one_of(
+    st.text(alphabet="$ab_zA1{} \"'\\#!@~x", max_size=12),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",))),
+)
+
+
+@given(DOLLAR_TEXT)
+def test_quote_round_trips_with_parameters_defined(value):
+    """Substitution works on the raw line (quotes or not, as keepalived's): '$' must never be written as is."""
+    lines, reporter = lines_of(f"{DEFINITIONS}key {quote(value)}")
+    assert lines == [["key", value]]
+    assert not reporter.diagnostics
+
+
+@pytest.mark.parametrize("value", ["$a", "${a}", "x$a", "pa$$a", "$b$ab", "/bin/n $a ${ab}", "$_", "$z"])
+def test_dollar_words_read_back_literally_with_parameters_defined(value):
+    lines, _reporter = lines_of(f"{DEFINITIONS}key {quote(value)} {quote(value)}")
+    assert lines == [["key", value, value]]
+    assert split_words(quote(value)) == [value]

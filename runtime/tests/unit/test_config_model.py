@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Address, IPv4Interface, IPv6Address, ip_address
 
 import pytest
@@ -116,19 +117,43 @@ def test_v2_without_vip_is_only_a_warning():
 @pytest.mark.parametrize("given, version, expected, warned", [
     ("2", 2, 2.0, False),
     ("1.5", 2, 2.0, True),
-    ("0.4", 2, 1.0, True),
-    ("300", 2, 255.0, True),
+    ("1", 2, 1.0, False),
+    ("255", 2, 255.0, False),
+    ("254.6", 2, 255.0, True),
     ("0.01", 3, 0.01, False),
     ("0.015", 3, 0.02, True),
-    ("0.001", 3, 0.01, True),
     ("1.234", 3, 1.23, True),
-    ("50", 3, 40.95, True),
+    ("40.95", 3, 40.95, False),
 ])
 def test_advert_int_rounding(given, version, expected, warned):
     inst, warnings = instance(f"advert_int {given}", f"version {version}")
     assert inst.advert_int == pytest.approx(expected)
     assert inst.advert_int_cs == round(expected * 100)
     assert any("advertisement interval" in w for w in warnings) == warned
+
+
+@pytest.mark.parametrize("given, version, message", [
+    # below what any version carries: the schema refuses it (rounded, these ran with a zero interval)
+    ("0.0000001", 2, r"vrrp_instances\.VI_1\.advert_int: value must be at least 0.01 \(got 0.0000001\)"),
+    ("0.0000001", 3, r"vrrp_instances\.VI_1\.advert_int: value must be at least 0.01 \(got 0.0000001\)"),
+    ("1e-9", 3, r"vrrp_instances\.VI_1\.advert_int: value must be at least 0.01 \(got 1e-9\)"),
+    ("0.004", 3, r"vrrp_instances\.VI_1\.advert_int: value must be at least 0.01 \(got 0.004\)"),
+    ("0", 2, r"vrrp_instances\.VI_1\.advert_int: value must be at least 0.01 \(got 0\)"),
+    ("256", 2, r"vrrp_instances\.VI_1\.advert_int: value must be at most 255 \(got 256\)"),
+    # inside that, outside the version's own bounds
+    ("0.4", 2, r"^\(VI_1\) VRRPv2 advertisement interval \(advert_int\) 0.4s is out of range: "
+               r"1 to 255 whole seconds$"),
+    ("0.01", 2, r"VRRPv2 advertisement interval \(advert_int\) 0.01s is out of range"),
+    ("40.96", 3, r"^\(VI_1\) VRRPv3 advertisement interval \(advert_int\) 40.96s is out of range: "
+                 r"0.01 to 40.95 seconds$"),
+    ("255", 3, r"VRRPv3 advertisement interval \(advert_int\) 255s is out of range"),
+])
+def test_advert_int_out_of_range_is_an_error_at_its_line(given, version, message):
+    result = load_text(conf(f"version {version}", f"advert_int {given}"), "k.conf", hostname="node1")
+    assert not result.ok and result.config is None
+    [error] = result.errors
+    assert (error.file, error.line) == ("k.conf", 5), str(error)
+    assert re.search(message, error.message), error.message
 
 
 def test_default_advert_int_is_one_second():

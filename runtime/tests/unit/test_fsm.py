@@ -602,3 +602,19 @@ def test_adverts_from_our_own_address_warn_once_per_state() -> None:
     _flood(link, 22.0, 22.5, 0.01, src=a.params.address)
     link.run_until(23.0)
     assert len([m for _t, level, m in a.logs if level == "warning" and "our own address" in m]) == 2
+
+
+# ---- no machine with an interval the wire cannot carry (a zero interval is a busy loop) ---------
+
+
+@pytest.mark.parametrize("version, interval_cs", [(3, 0), (3, -1), (3, 4096), (2, 0), (2, 50), (2, 150), (2, 25600)])
+def test_params_refuse_an_interval_the_version_cannot_carry(version: int, interval_cs: int) -> None:
+    with pytest.raises(ValueError, match="interval"):
+        Params(vrid=1, version=version, priority=100, interval_cs=interval_cs, address=ip_address("198.51.100.1"))
+
+
+@pytest.mark.parametrize("version, interval_cs", [(3, 1), (3, 4095), (2, 100), (2, 25500)])
+def test_params_accept_the_bounds(version: int, interval_cs: int) -> None:
+    machine = Machine(Params(vrid=1, version=version, priority=100, interval_cs=interval_cs,
+                             address=ip_address("198.51.100.1")))
+    assert machine.master_adver_int_cs == interval_cs

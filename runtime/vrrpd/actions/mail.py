@@ -6,30 +6,45 @@ the message is built exactly as keepalived's ``smtp_alert()`` builds it
 (reference §3.4): same headers in the same order, same bodies, same caps,
 and on the wire the same ``body CRLF CRLF . CRLF`` ending.
 
+The message is built by ``email.message.EmailMessage`` with a policy that
+refuses CR and LF in a header value, after every control character of the
+names it carries has been replaced: a router_id or instance name can never
+start a header of its own.  The one visible difference from keepalived is
+that several recipients share one ``To:`` line instead of one line each.
+
 The conversation is smtplib's (HELO, MAIL, RCPT per recipient, DATA, QUIT),
 which keepalived's matches command for command; smtplib writes the verbs in
 lower case, which SMTP servers treat the same. smtplib blocks, so it runs in
 the loop's default executor; a failure is logged, never raised into the loop.
+smtplib's timeout bounds each socket operation, so a server dribbling a byte
+at a time could hold a send for ever: a deadline shuts the socket down when
+the whole exchange has taken ``smtp_connect_timeout``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import logging
 import os
 import pwd
 import smtplib
 import socket
+import threading
 import time
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal
+from email.message import EmailMessage
+from typing import Any, Literal
 
 log = logging.getLogger(__name__)
 
 SMTP_PORT = 25
-#: ``smtp_connect_timeout`` default; also bounds every read, as in keepalived.
+#: ``smtp_connect_timeout`` default; bounds the whole exchange, connection included.
 DEFAULT_CONNECT_TIMEOUT = 30.0
+#: Raw UTF-8 as keepalived writes it, CRLF, and folding only past RFC 5322's 998 characters, so
+#: that the Subject mail filters match stays one line.  EmailPolicy refuses CR/LF in header values.
+MAIL_POLICY = email.policy.SMTPUTF8.clone(max_line_length=998)
 #: keepalived's buffers (``keepalived/include/smtp.h``), NUL included: 255 and 511 bytes of text.
 MAX_HEADERS_LENGTH = 256
 MAX_BODY_LENGTH = 512
@@ -77,12 +92,21 @@ def default_email_from() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
-def _cap(text: str, size: int) -> bytes:
+def _cap(text: str, size: int) -> str:
     """Truncate as keepalived's fixed C buffers do, without leaving half a UTF-8 character."""
     raw = text.encode("utf-8", "surrogateescape")
     if len(raw) < size:
-        return raw
-    return raw[:size - 1].decode("utf-8", "ignore").encode("utf-8")
+        return text
+    return raw[:size - 1].decode("utf-8", "ignore")
+
+
+def _one_line(text: str) -> str:
+    """A header value with every control character (CR, LF, NUL...) shown as ``?``.
+
+    The schema already refuses them in names and addresses; this keeps a mail
+    that could not be refused (a name from elsewhere) from ever forging a header.
+    """
+    return "".join("?" if c < " " or c == "\x7f" else c for c in text)
 
 
 def _date(when: float | datetime | None) -> str:
@@ -98,14 +122,14 @@ def build_message(email_from: str | None, recipients: Sequence[str], subject: st
     Ends with the body line and an empty line, so that smtplib's terminating
     ``.`` line puts keepalived's ``body\\r\\n\\r\\n.\\r\\n`` on the wire.
     """
-    sender = (email_from or default_email_from()).encode("utf-8", "surrogateescape")
-    to = ",\r\n ".join(recipients).encode("utf-8", "surrogateescape")
-    return (b"Date: " + _date(when).encode("ascii") + b"\r\n"
-            b"From: " + sender + b"\r\n"
-            b"Subject: " + _cap(subject, MAX_HEADERS_LENGTH) + b"\r\n"
-            b"X-Mailer: Keepalived\r\n"
-            b"To: " + to + b"\r\n"
-            b"\r\n" + _cap(body, MAX_BODY_LENGTH) + b"\r\n\r\n")
+    message = EmailMessage(policy=MAIL_POLICY)
+    message["Date"] = _date(when)
+    message["From"] = _one_line(email_from or default_email_from())
+    message["Subject"] = _one_line(_cap(subject, MAX_HEADERS_LENGTH))
+    message["X-Mailer"] = "Keepalived"
+    message["To"] = ", ".join(_one_line(r) for r in recipients)
+    # the headers and their blank line from the email package; keepalived's raw body after them
+    return message.as_bytes() + _cap(body, MAX_BODY_LENGTH).encode("utf-8", "surrogateescape") + b"\r\n\r\n"
 
 
 def build_instance_alert(router_id: str, email_from: str | None, recipients: Sequence[str], instance: str,
@@ -132,46 +156,115 @@ def build_group_alert(router_id: str, email_from: str | None, recipients: Sequen
     return build_message(email_from, recipients, f"[{router_id}] VRRP Group {group} - {what}", body, when)
 
 
+class _Deadline:
+    """Ends a whole SMTP exchange after ``seconds``, whatever the server's pace.
+
+    smtplib's timeout bounds each socket operation, and a reply read a byte at
+    a time restarts it with every byte.  When the time is up this shuts the
+    socket down, which ends any read or write blocked on it at once.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sock = sock
+            if self.expired:
+                _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            if self._sock is not None:
+                _shut(self._sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed: nothing left to end
+
+
+class _BoundedSMTP(smtplib.SMTP):
+    """``smtplib.SMTP`` that hands its socket to a ``_Deadline`` as soon as it is connected."""
+
+    def __init__(self, deadline: _Deadline, timeout: float) -> None:
+        self.deadline = deadline
+        super().__init__(timeout=timeout)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock: socket.socket = super()._get_socket(host, port, timeout)  # type: ignore[misc]
+        self.deadline.watch(sock)
+        return sock
+
+
+def _converse(smtp: smtplib.SMTP, where: str, helo_name: str | None, email_from: str, recipients: list[str],
+              message: bytes) -> dict[str, Any] | None:
+    """HELO, MAIL, RCPT, DATA on a connected session: the refused recipients, or None on failure."""
+    try:
+        code, _reply = smtp.helo(helo_name or "localhost")
+        if code != 250:
+            log.warning("Error processing HELO cmd on SMTP server %s. SMTP status code = %d", where, code)
+            return None
+        return smtp.sendmail(email_from, recipients, message)
+    except smtplib.SMTPSenderRefused as exc:
+        log.warning("Error processing MAIL cmd on SMTP server %s. SMTP status code = %d", where, exc.smtp_code)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = ", ".join(f"{rcpt} {code}" for rcpt, (code, _msg) in exc.recipients.items())
+        log.warning("Error processing RCPT cmd on SMTP server %s. SMTP status code = %s", where, codes)
+    except smtplib.SMTPDataError as exc:
+        log.warning("Error processing DATA cmd on SMTP server %s. SMTP status code = %d", where, exc.smtp_code)
+    return None
+
+
 def _send_blocking(server: str, port: int, helo_name: str | None, email_from: str, recipients: list[str],
                    message: bytes, timeout: float) -> bool:
     where = f"[{server}]:{port}"
-    try:
-        with smtplib.SMTP(server, port, timeout=timeout) as smtp:
-            try:
-                code, reply = smtp.helo(helo_name or "localhost")
-                if code != 250:
-                    log.warning("Error processing HELO cmd on SMTP server %s. SMTP status code = %d", where, code)
+    with _Deadline(timeout) as deadline:
+        try:
+            with _BoundedSMTP(deadline, timeout) as smtp:
+                try:
+                    code, reply = smtp.connect(server, port)
+                except TimeoutError:
+                    log.warning("Timeout connecting SMTP server %s.", where)
                     return False
-                refused = smtp.sendmail(email_from, recipients, message)
-            except smtplib.SMTPSenderRefused as exc:
-                log.warning("Error processing MAIL cmd on SMTP server %s. SMTP status code = %d", where, exc.smtp_code)
-                return False
-            except smtplib.SMTPRecipientsRefused as exc:
-                codes = ", ".join(f"{rcpt} {code}" for rcpt, (code, _msg) in exc.recipients.items())
-                log.warning("Error processing RCPT cmd on SMTP server %s. SMTP status code = %s", where, codes)
-                return False
-            except smtplib.SMTPDataError as exc:
-                log.warning("Error processing DATA cmd on SMTP server %s. SMTP status code = %d", where, exc.smtp_code)
-                return False
-    except (TimeoutError, socket.timeout):
-        log.warning("Timeout connecting SMTP server %s.", where)
-        return False
-    except smtplib.SMTPServerDisconnected as exc:
-        if isinstance(exc.__context__, TimeoutError):  # smtplib turns a read timeout into a disconnect
-            log.warning("Timeout reading data to remote SMTP server %s.", where)
-        else:
-            log.warning("Remote SMTP server %s has closed the connection.", where)
-        return False
-    except smtplib.SMTPConnectError as exc:
-        log.warning("Error connecting SMTP server %s. SMTP status code = %d", where, exc.smtp_code)
-        return False
-    except (OSError, smtplib.SMTPException) as exc:
-        log.warning("SMTP connection ERROR to %s. (%s)", where, exc)
+                if code != 220:
+                    raise smtplib.SMTPConnectError(code, reply)
+                refused = _converse(smtp, where, helo_name, email_from, recipients, message)
+        except (OSError, smtplib.SMTPException) as exc:
+            _log_failure(where, exc, deadline.expired)
+            return False
+    if refused is None:
         return False
     for rcpt, (code, _msg) in refused.items():
         log.warning("Error processing RCPT cmd on SMTP server %s. SMTP status code = %d (%s)", where, code, rcpt)
     log.info("SMTP alert successfully sent.")
     return True
+
+
+def _log_failure(where: str, exc: BaseException, expired: bool) -> None:
+    """keepalived's log line for a session that ended early."""
+    if expired or isinstance(exc.__context__, TimeoutError) or isinstance(exc, TimeoutError):
+        log.warning("Timeout reading data to remote SMTP server %s.", where)
+    elif isinstance(exc, smtplib.SMTPServerDisconnected):
+        log.warning("Remote SMTP server %s has closed the connection.", where)
+    elif isinstance(exc, smtplib.SMTPConnectError):
+        log.warning("Error connecting SMTP server %s. SMTP status code = %d", where, exc.smtp_code)
+    else:
+        log.warning("SMTP connection ERROR to %s. (%s)", where, exc)
 
 
 async def send_alert(server: str, port: int | None, helo_name: str | None, email_from: str | None,
@@ -180,7 +273,7 @@ async def send_alert(server: str, port: int | None, helo_name: str | None, email
     """Deliver one alert from an executor thread; True if the server accepted it.
 
     Never raises (bar cancellation): a mail relay being down must not take
-    the daemon down. ``timeout`` bounds the connect and every reply.
+    the daemon down. ``timeout`` bounds the whole exchange, connect included.
     """
     if isinstance(message, str):
         message = message.encode("utf-8", "surrogateescape")

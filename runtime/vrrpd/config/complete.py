@@ -8,7 +8,7 @@ in ``keepalived/vrrp/vrrp.c``, reference §1.1 strict list, §1.2, §6):
   case-sensitive, and no state means "MASTER if priority 255";
 * the VIP family decides the version (IPv6 is always v3), all VIPs share one
   family, v3 needs a VIP;
-* advert_int is rounded to what the version can carry;
+* advert_int must lie within the version's bounds, then is rounded to what it carries;
 * nopreempt/preempt_delay are cleared with MASTER or priority 255,
   authentication is dropped with v3;
 * ``vrrp_strict`` turns several of those corrections into errors.
@@ -240,30 +240,27 @@ class _Completer:
             ))
         return tuple(out)
 
-    def advert_int(self, name: str, seconds: float, version: int, path: tuple[Any, ...]) -> float:
-        """Round like keepalived: v2 whole seconds 1..255, v3 10 ms steps 0.01..40.95."""
+    def advert_int(self, name: str, seconds: float, version: int, path: tuple[Any, ...]) -> float | None:
+        """keepalived's bounds, v2 whole seconds 1..255 and v3 0.01..40.95 s, then its rounding.
+
+        A value outside the version's bounds is an error (None), never clamped
+        or rounded to zero: a zero interval is a busy loop.  Inside them,
+        fractions are rounded as keepalived rounds them, with a warning.
+        """
+        low, high, unit = (1.0, 255.0, "whole seconds") if version == 2 else (0.01, 40.95, "seconds")
+        if not low <= seconds <= high:
+            self.error(path, f"({name}) VRRPv{version} advertisement interval (advert_int) {seconds:g}s is out "
+                       f"of range: {low:g} to {high:g} {unit}")
+            return None
+        step_us = 1_000_000 if version == 2 else 10_000
         us = round(seconds * 1_000_000)
-        if version == 2:
-            if us >= 256 * 1_000_000:
-                self.warning(path, f"({name}) VRRPv2 advertisement interval {seconds}s is out of range. "
-                             "Must be less than 256s. Setting to 255s", "corrected")
-                return 255.0
-            if us % 1_000_000:
-                rounded = max((us + 500_000) // 1_000_000, 1)
-                self.warning(path, f"({name}) VRRPv2 advertisement interval {seconds}s must be an "
-                             f"integer - rounding to {rounded}s", "corrected")
-                return float(rounded)
+        if us % step_us == 0:
             return us / 1_000_000
-        if us >= 4096 * 10_000:
-            self.warning(path, f"({name}) VRRPv3 advertisement interval {seconds}s is out of range. "
-                         "Must be less than 40.96s. Setting to 40.95s", "corrected")
-            return 40.95
-        if us % 10_000:
-            cs = max((us + 5_000) // 10_000, 1)
-            self.warning(path, f"({name}) VRRPv3 advertisement interval {seconds}s must be in units "
-                         f"of 10ms - rounding to {cs / 100}s", "corrected")
-            return cs / 100
-        return us / 1_000_000
+        rounded = (us + step_us // 2) // step_us * step_us / 1_000_000
+        what = "an integer" if version == 2 else "in units of 10ms"
+        self.warning(path, f"({name}) VRRPv{version} advertisement interval {seconds}s must be {what} - "
+                     f"rounding to {rounded:g}s", "corrected")
+        return rounded
 
     def instance(self, name: str, d: dict[str, Any], g: GlobalDefs,
                  scripts: dict[str, VrrpScript]) -> Instance | None:

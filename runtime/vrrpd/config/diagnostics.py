@@ -42,7 +42,16 @@ class Diagnostic:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:" if self.line else f"{self.file}:"
         kind = " warning:" if self.severity == "warning" else ""
-        return f"{where}{kind} {self.message}"
+        return visible(f"{where}{kind} {self.message}")
+
+
+def visible(text: str) -> str:
+    """``text`` on one line: control characters from a hostile file are shown escaped (``\\x1b``).
+
+    A diagnostic quotes what it read; a raw CR, LF or ESC in it would forge
+    lines in the operator's terminal or log.
+    """
+    return "".join(c if c >= " " and c != "\x7f" else f"\\x{ord(c):02x}" for c in text)
 
 
 @dataclass

@@ -153,7 +153,7 @@ ROUTE_CHECK = Schema({
     Optional("type"): In(ROUTE_TYPES),
     Optional("no_track"): Bool,
     Optional("onlink"): Bool,
-    Optional("tokens"): [str],
+    Optional("tokens"): [Text],
 })
 
 

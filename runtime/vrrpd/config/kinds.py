@@ -117,8 +117,25 @@ def Broadcast(value: Any) -> str:
     return text
 
 
-#: A non-empty string (interface names, user names, paths...).
-Text = All(str, Length(min=1))
+def is_control(char: str) -> bool:
+    """A C0 control character (NUL, TAB, LF, CR, ESC...) or DEL."""
+    return char < " " or char == "\x7f"
+
+
+def NoControl(value: str) -> str:
+    """Refuse C0 control characters and DEL.
+
+    Names, paths, interface names, router_id and addresses travel into SMTP
+    headers, FIFO lines, logs and ``vrrpd -d``, where a CR/LF starts a line
+    of the writer's choosing (a header injection), and NUL cuts C strings.
+    """
+    if any(is_control(c) for c in value):
+        raise Invalid("control characters (CR, LF, NUL, TAB, ESC...) are not allowed")
+    return value
+
+
+#: A non-empty string without control characters (names, interface names, user names, paths...).
+Text = All(str, Length(min=1), NoControl)
 
 #: keepalived's <BOOL> (on|off|true|false|yes|no) and YAML booleans.
 Bool = Boolean()
@@ -162,12 +179,29 @@ MISSING: Any = object()
 
 
 def quote(value: Any) -> str:
-    """Render one word so that the lexer reads it back unchanged."""
+    """Render one word so that the lexer reads it back unchanged, whatever parameters are defined.
+
+    Parameter substitution works on the raw line, inside quotes too, as
+    keepalived's ``replace_param()`` does: a ``$a`` written as is would read
+    back as the value of ``$a`` once any file of the configuration defines
+    it.  So ``$`` is written as the octal escape ``\\044`` (read after
+    substitution, by keepalived's script word splitting too), and so are
+    control characters, which keeps every word on its line.
+    """
     text = "true" if value is True else "false" if value is False else str(value)
-    if text and text[0] not in "@~$" and text not in INCLUDE_CHECKS and not any(c.isspace() or c in "\"'#!{}\\" for c in text):
+    if text and text[0] not in "@~" and text not in INCLUDE_CHECKS and not any(
+            c.isspace() or c in "\"'#!{}\\$" or is_control(c) for c in text):
         return text
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-    return '"' + escaped + '"'
+    return '"' + "".join(_escaped(c) for c in text) + '"'
+
+
+def _escaped(char: str) -> str:
+    """One character inside a double-quoted word."""
+    if char in '\\"':
+        return "\\" + char
+    if char == "$" or is_control(char):
+        return f"\\{ord(char):03o}"
+    return char
 
 
 # --------------------------------------------------------------------------
@@ -258,7 +292,7 @@ class OptionalValue(Kind):
         return stmt.args[0].value if stmt.args else True
 
     def validator(self):
-        return AnyOf(bool, self.check)
+        return AnyOf(self.check, bool)     # a refused name is explained by its own check
 
     def render(self, keyword, value):
         if value is True:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from ipaddress import ip_address
 from typing import Any
 
-from voluptuous import In, Invalid, MultipleInvalid, Optional, Schema
+from voluptuous import All, In, Invalid, MultipleInvalid, Optional, Schema
 
 from .items import address_list, peer_list, route_list, track_list
 from .kinds import (Field, Flag, IntRange, IPAddress, OptionalValue, Scalar, SubBlock, Text,
@@ -61,6 +61,9 @@ VERSION = IntRange(2, 3)
 COUNT = IntRange(0, 2**31 - 1)
 SECONDS = Timer(0)
 POSITIVE_SECONDS = Timer(0, low_included=False)
+#: advert_int: from v3's 10 ms to v2's 255 s; each version's own bounds are checked in complete.py,
+#: once the version is known (keepalived's bounds, reference §1.2)
+ADVERT_SECONDS = Timer(0.01, 255)
 
 # --------------------------------------------------------------------------
 # global_defs (reference §1.1)
@@ -117,7 +120,7 @@ INSTANCE_FIELDS: tuple[Field, ...] = (
     Field("interface", Scalar(Text)),
     Field("virtual_router_id", Scalar(IntRange(1, 255)), required=True),
     Field("priority", Scalar(IntRange(1, 255))),
-    Field("advert_int", Scalar(POSITIVE_SECONDS)),
+    Field("advert_int", Scalar(ADVERT_SECONDS)),
     Field("version", Scalar(VERSION)),
     Field("strict_mode", Flag(bool_arg=True)),
     Field("virtual_ipaddress", address_list()),
@@ -210,11 +213,36 @@ AUTH_SCHEMA = block_schema(AUTH_FIELDS)
 INSTANCE_SCHEMA = block_schema(INSTANCE_FIELDS)
 SCRIPT_SCHEMA = block_schema(SCRIPT_FIELDS)
 SYNC_GROUP_SCHEMA = block_schema(SYNC_GROUP_FIELDS)
+
+
+class BadName(Invalid):
+    """A block name was refused; the message shows the name (the value is the whole block)."""
+
+
+def Named(block: Schema) -> Any:
+    """``{NAME: block}``, with names checked as ``Text`` before the blocks.
+
+    Checked here rather than as the mapping's key schema, because older
+    voluptuous versions (Debian 12's 0.12) report a refused key only as
+    "extra keys not allowed".
+    """
+
+    def names(value: Any) -> Any:
+        for name in value if isinstance(value, dict) else ():
+            try:
+                Text(name)
+            except Invalid as exc:
+                raise BadName(f"block name {_show(name)} refused: {exc.msg}", path=[name]) from None
+        return value
+
+    return All(names, {str: block})
+
+
 CONFIG_SCHEMA = Schema({
     Optional("global_defs"): GLOBAL_DEFS_SCHEMA,
-    Optional("vrrp_instances"): {Text: INSTANCE_SCHEMA},
-    Optional("vrrp_scripts"): {Text: SCRIPT_SCHEMA},
-    Optional("vrrp_sync_groups"): {Text: SYNC_GROUP_SCHEMA},
+    Optional("vrrp_instances"): Named(INSTANCE_SCHEMA),
+    Optional("vrrp_scripts"): Named(SCRIPT_SCHEMA),
+    Optional("vrrp_sync_groups"): Named(SYNC_GROUP_SCHEMA),
 })
 
 
@@ -241,7 +269,10 @@ def dotted(path: tuple[Any, ...]) -> str:
     """``('vrrp_instances', 'VI_1', 'virtual_ipaddress', 0)`` -> ``vrrp_instances.VI_1.virtual_ipaddress[0]``."""
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int) or (isinstance(part, str) and not part.isprintable()):
+            text += f"[{part!r}]"      # a name with control characters is shown escaped, on one line
+        else:
+            text += f".{part}" if text else str(part)
     return text
 
 
@@ -257,10 +288,13 @@ def _lookup(data: Any, path: tuple[Any, ...]) -> tuple[bool, Any]:
 def _show(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return repr(value)
-    if isinstance(value, str) and (not value or any(c.isspace() for c in value)):
+    if isinstance(value, str) and (not value or not value.isprintable() or any(c.isspace() for c in value)):
         return repr(value)
     return str(value)
 
+
+#: keywords whose values are never shown: in errors here, in the modules' returns, diffs and logs
+SECRET_KEYS = frozenset({"auth_pass"})
 
 _FRIENDLY = {"extra keys not allowed": "unknown option",
              "required key not provided": "required option missing"}
@@ -272,7 +306,8 @@ def explain(error: Invalid, data: Any) -> Problem:
     message = _FRIENDLY.get(error.msg, error.msg)
     found, value = _lookup(data, path)
     text = f"{dotted(path) or '<top>'}: {message}"
-    if found and error.msg not in _FRIENDLY:
+    secret = bool(path) and path[-1] in SECRET_KEYS
+    if found and error.msg not in _FRIENDLY and not isinstance(error, BadName) and not secret:
         text += f" (got {_show(value)})"
     return Problem(path, text)
 

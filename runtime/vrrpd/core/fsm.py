@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv6Address
 
 from .packet import Advert
-from .timers import OWNER_PRIORITY, master_down_interval, skew_time
+from .timers import OWNER_PRIORITY, interval_problem, master_down_interval, skew_time
 
 IPAddress = IPv4Address | IPv6Address
 
@@ -50,6 +50,13 @@ class State(enum.IntEnum):
 @dataclass(frozen=True)
 class Params:
     """What the machine needs from an instance's configuration (already completed)."""
+
+    def __post_init__(self) -> None:
+        # the configuration reader refuses such intervals; this guard makes sure no other
+        # caller can build a machine whose timers are all due at once
+        problem = interval_problem(self.version, self.interval_cs)
+        if problem:
+            raise ValueError(problem)
 
     vrid: int
     version: int

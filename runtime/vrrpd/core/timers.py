@@ -11,6 +11,24 @@ from __future__ import annotations
 from fractions import Fraction
 
 OWNER_PRIORITY = 255
+MAX_V2_INTERVAL_S = 255      # the advert's 8-bit field, in seconds
+MAX_V3_INTERVAL_CS = 4095    # the advert's 12-bit field, in centiseconds
+
+
+def interval_problem(version: int, interval_cs: int) -> str | None:
+    """Why ``interval_cs`` cannot be this version's Advertisement_Interval, or None if it can.
+
+    v2 carries whole seconds 1..255 and v3 centiseconds 1..4095: anything else
+    cannot be sent, and a zero interval would make every timer due at once, a
+    busy loop that starves the daemon.
+    """
+    if version == 2:
+        seconds, rest = divmod(interval_cs, 100)
+        if rest or not 1 <= seconds <= MAX_V2_INTERVAL_S:
+            return f"VRRPv2 interval {interval_cs} cs is not 1 to {MAX_V2_INTERVAL_S} whole seconds"
+    elif not 1 <= interval_cs <= MAX_V3_INTERVAL_CS:
+        return f"VRRPv3 interval {interval_cs} cs is not 1 to {MAX_V3_INTERVAL_CS} centiseconds"
+    return None
 
 
 def _skew(version: int, priority: int, master_adver_int_cs: int) -> Fraction:

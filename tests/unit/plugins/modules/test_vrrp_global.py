@@ -57,3 +57,13 @@ def test_absent(run):
     assert run(vrrp_global, dict(state='absent'))['changed'] is True
     assert not os.path.exists(run.path(FILE))
     assert run(vrrp_global, dict(state='absent'), check=True)['changed'] is False
+
+
+def test_control_characters_are_refused_before_anything_is_written(run):
+    for option, value in (('router_id', 'lb1\r\nBcc: victim@example.org'),
+                          ('notification_email_from', 'a@example.org\nBcc: victim@example.org'),
+                          ('smtp_helo_name', 'lb1\x00'), ('notification_email', ['ops@example.org\r'])):
+        result = run(vrrp_global, dict(SEED, **{option: value}))
+        assert result.get('failed') is True, (option, result)
+        assert option in result['msg'] and 'control characters' in result['msg'], result['msg']
+        assert not os.path.exists(run.path(FILE))

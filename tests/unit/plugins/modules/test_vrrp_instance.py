@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import os
+import stat
+import sys
 
 from ansible_collections.crans.vrrp.plugins.module_utils import _vrrp_common
 from ansible_collections.crans.vrrp.plugins.modules import vrrp_instance
@@ -171,3 +173,69 @@ def test_missing_runtime_gives_install_hint(run, monkeypatch):
     result = run(vrrp_instance, SEED)
     assert result['failed'] is True
     assert 'vrrpd' in result['msg'] and 'pip install' in result['msg']
+
+
+def test_control_characters_in_names_and_interfaces_are_refused(run):
+    for option, value in (('name', 'VI_1\r\nBcc: victim@example.org'), ('name', 'VI\x1b[2J'),
+                          ('interface', 'ens18\n'), ('notify', '/usr/local/bin/n\x00x'),
+                          ('track_interface', ['eth1\t'])):
+        result = run(vrrp_instance, dict(SEED, **{option: value}))
+        assert result.get('failed') is True, (option, result)
+        assert 'control characters' in result['msg'], result['msg']
+        assert option + ': ' in result['msg'] or option + '[0]: ' in result['msg'], result['msg']
+        assert not os.path.isdir(run.config_dir) or not os.listdir(run.config_dir)
+
+
+# -- secrets: the file's mode and every value the module returns ---------------------------------
+
+_FILE_EVENTS = dict(path=None, events=[])
+
+
+def _audit(event, args):
+    """Records, for the watched path, every chmod and the mode of whatever is renamed onto it."""
+    path = _FILE_EVENTS['path']
+    if path is None or event not in ('os.rename', 'os.link', 'os.chmod'):
+        return
+    if event == 'os.chmod':
+        if isinstance(args[0], (str, bytes)) and os.fsdecode(args[0]) == path:
+            _FILE_EVENTS['events'].append(('chmod', args[1]))
+    elif os.fsdecode(args[1]) == path:
+        _FILE_EVENTS['events'].append(('appears', stat.S_IMODE(os.stat(args[0]).st_mode)))
+
+
+def test_a_new_file_is_visible_only_with_its_final_mode(run):
+    """Mode 0600 before the rename that makes it visible; never world-readable, not even briefly."""
+    if not _FILE_EVENTS.get('hooked'):
+        sys.addaudithook(_audit)      # audit hooks cannot be removed: this one only watches one path
+        _FILE_EVENTS['hooked'] = True
+    _FILE_EVENTS.update(path=run.path(FILE), events=[])
+    try:
+        result = run(vrrp_instance, dict(SEED, authentication=dict(auth_type='PASS', auth_pass='s3cr3tpw')))
+    finally:
+        events, _FILE_EVENTS['path'] = _FILE_EVENTS['events'], None
+    assert result['changed'] is True, result
+    assert events and events[0] == ('appears', 0o600), events
+    assert all(mode == 0o600 for _what, mode in events), events
+    assert stat.S_IMODE(os.stat(run.path(FILE)).st_mode) == 0o600
+
+
+def test_a_password_that_needs_quoting_is_masked_everywhere(run):
+    password = 'p"w $a\\x'
+    args = dict(SEED, authentication=dict(auth_type='PASS', auth_pass=password))
+    result = run(vrrp_instance, args, diff=True)
+    assert result['changed'] is True, result
+    rendered_line = [line for line in run.read(FILE).splitlines() if 'auth_pass' in line][0].split(None, 1)[1]
+    assert rendered_line != password           # written escaped: the literal does not appear in it
+    text = repr(result)
+    assert password not in text and rendered_line not in text, text
+    assert 'auth_pass ********' in result['rendered']
+    assert 'auth_pass ********' in run.file_diff(result, run.path(FILE))['after']
+    assert result['config']['authentication']['auth_pass'] == '********'
+
+
+def test_a_refused_password_is_not_shown_in_the_error(run):
+    args = dict(SEED, authentication=dict(auth_type='PASS', auth_pass='s3cr\x01t'))
+    result = run(vrrp_instance, args)
+    assert result.get('failed') is True
+    assert 'authentication.auth_pass' in result['msg'] and 'control characters' in result['msg']
+    assert 's3cr' not in repr(result), result
