@@ -59,7 +59,7 @@ def _stall(peer: VrrpdPeer, backup: Any, held: list[str]) -> None:
         time.sleep(STALL)
     finally:
         peer.signal(signal.SIGCONT)
-    for _ in range(20):
+    for _poll in range(20):
         held += sorted(_vips_on(backup))
         time.sleep(0.05)
 
@@ -82,7 +82,7 @@ def test_starting_backup_never_takes_over_from_live_master(make_lab: Any) -> Non
             held += sorted(_vips_on(backup))
             assert time.monotonic() < deadline, f"round {round_no}: backups never settled"
             time.sleep(0.02)
-        for _ in range(20):  # and for a while after: a late takeover would show here
+        for _poll in range(20):  # and for a while after: a late takeover would show here
             held += sorted(_vips_on(backup))
             time.sleep(0.05)
         if round_no == ROUNDS - 1:
