@@ -35,6 +35,7 @@ from .io.sockets import Received, link_local_ipv6
 from .instance import (Endpoint, GroupNotify, InstanceRuntime, Tracking, endpoint_key, instance_key,
                        vmac_address)
 from .track.scripts import ScriptTracker
+from . import systemd
 
 log = logging.getLogger("vrrpd")
 
@@ -72,6 +73,8 @@ class Daemon:
         self.vmacs: set[str] = set()
         self.control = ControlServer(control_socket, {"status": self._cmd_status, "reload": self._cmd_reload})
         self.started = time.time()
+        self.systemd = systemd.Notifier()
+        self._watchdog: asyncio.Future[None] | None = None
         self._stopping = asyncio.Event()
         self._reload_lock = asyncio.Lock()
 
@@ -99,12 +102,27 @@ class Daemon:
         await self._apply_config(config, initial=True)
         await self.control.start()  # answering means every instance is running
         log.info("vrrpd %s started with %d instance(s)", __version__, len(self.instances))
+        self._notify_ready()
         await self._stopping.wait()
+        self.systemd.send("STOPPING=1")
         await self.shutdown()
         return 0
 
+    def _notify_ready(self) -> None:
+        """Type=notify: READY once sockets are open and instances started; then the watchdog."""
+        self.systemd.send("READY=1", f"STATUS={self.summary()}")
+        interval = systemd.watchdog_interval()
+        if self.systemd.enabled and interval is not None:
+            self._watchdog = asyncio.ensure_future(systemd.watchdog(self.systemd, interval))
+
+    def summary(self) -> str:
+        """The one-line state summary systemd shows (``systemctl status``)."""
+        return systemd.summary(rt.machine.state.name for rt in self.instances.values())
+
     async def shutdown(self) -> None:
         log.info("stopping")
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         now = asyncio.get_running_loop().time()
         for tracker in self.trackers.values():
             tracker.stop()
@@ -125,6 +143,7 @@ class Daemon:
         asyncio.get_running_loop().remove_reader(self.links.fileno())
         self.links.close()
         self.addresses.close()
+        self.systemd.close()
         if self.pid_file:
             try:
                 os.unlink(self.pid_file)
@@ -508,6 +527,12 @@ class Daemon:
             else:
                 offsets[f"script {track.name}"] = _weighted(tracker.ok, weight, reverse)
         return faults, offsets
+
+    def on_transition(self, rt: InstanceRuntime, tr: Transition) -> None:
+        """Every state change: sync groups follow, systemd's STATUS line is brought up to date."""
+        self.sync_follow(rt, tr)
+        if self.systemd.enabled:
+            self.systemd.status(self.summary())
 
     def sync_follow(self, rt: InstanceRuntime, tr: Transition) -> None:
         """keepalived's sync groups: one member MASTER pulls the others up, one BACKUP pulls them down."""

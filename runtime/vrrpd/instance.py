@@ -197,7 +197,7 @@ class InstanceRuntime:
         self._reschedule()
         for action in actions:
             if isinstance(action, Transition):
-                self.daemon.sync_follow(self, action)
+                self.daemon.on_transition(self, action)
 
     def _reschedule(self) -> None:
         deadline = self.machine.next_deadline()
