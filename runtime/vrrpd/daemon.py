@@ -35,7 +35,7 @@ from .io.sockets import Received, link_local_ipv6
 from .instance import (Endpoint, GroupNotify, InstanceRuntime, Tracking, endpoint_key, instance_key,
                        vmac_address)
 from .track.scripts import ScriptTracker
-from . import systemd
+from . import switchover, systemd
 
 log = logging.getLogger("vrrpd")
 
@@ -71,7 +71,9 @@ class Daemon:
         self._group_states: dict[str, State] = {}
         self.announcers: dict[str, Announcer] = {}
         self.vmacs: set[str] = set()
-        self.control = ControlServer(control_socket, {"status": self._cmd_status, "reload": self._cmd_reload})
+        self.control = ControlServer(control_socket, {"status": self._cmd_status, "reload": self._cmd_reload,
+                                                      "switchover": self._cmd_switchover,
+                                                      "priority": self._cmd_priority})
         self.started = time.time()
         self.systemd = systemd.Notifier()
         self._watchdog: asyncio.Future[None] | None = None
@@ -221,6 +223,7 @@ class Daemon:
             await self._set_routes(old_cfg, present=False, only_missing_from=cfg)
             await self._set_routes(cfg, present=True)
         rt.machine.params = rt.params(cfg, rt.source)
+        rt.priority_override = None  # a runtime priority lasts until the next reload
         rt.update_tracking()
 
     async def _create_vmac(self, cfg: Instance) -> None:
@@ -591,6 +594,24 @@ class Daemon:
 
     async def _cmd_reload(self, _request: dict[str, Any]) -> dict[str, Any]:
         return await self.reload()
+
+    async def _cmd_switchover(self, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return await switchover.switchover(self, switchover.instance(self, request))
+        except switchover.SwitchoverRefused as exc:
+            return {"ok": False, "error": str(exc)}
+
+    async def _cmd_priority(self, request: dict[str, Any]) -> dict[str, Any]:
+        """``{"instance": NAME, "priority": N}`` sets a runtime priority, ``"priority": null`` resets it."""
+        try:
+            rt = switchover.instance(self, request)
+            priority = request.get("priority")
+            if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int)):
+                raise switchover.SwitchoverRefused(f"priority must be an integer, not {priority!r}")
+            switchover.set_runtime_priority(rt, priority)
+        except switchover.SwitchoverRefused as exc:
+            return {"ok": False, "error": str(exc)}
+        return {"runtime_priority": rt.priority_override, "effective_priority": rt.machine.effective_priority}
 
 
 def _weighted(ok: bool, weight: int, reverse: bool) -> int:

@@ -110,6 +110,8 @@ class InstanceRuntime:
         self.source = src
         self.machine = Machine(self.params(cfg, src))
         self.tracking = Tracking()
+        #: ``vrrpctl priority``/``switchover``: replaces cfg.priority until reload or restart
+        self.priority_override: int | None = None
         self.jobs: asyncio.Queue[Any] = asyncio.Queue()
         self.worker = asyncio.create_task(self._work(), name=f"vrrp-{cfg.name}")
         self._timer: asyncio.TimerHandle | None = None
@@ -258,7 +260,8 @@ class InstanceRuntime:
 
     def update_tracking(self) -> None:
         now = self.loop.time()
-        priority = self.cfg.priority + sum(self.tracking.offsets.values())
+        base = self.cfg.priority if self.priority_override is None else self.priority_override
+        priority = base + sum(self.tracking.offsets.values())
         self.apply(self.machine.set_priority(now, priority))
         self.apply(self.machine.set_fault(now, bool(self.tracking.faults)))
 
@@ -270,6 +273,7 @@ class InstanceRuntime:
         return {
             "name": cfg.name, "state": m.state.name, "wanted_state": cfg.state,
             "priority": cfg.priority, "effective_priority": m.effective_priority,
+            "runtime_priority": self.priority_override,
             "virtual_router_id": cfg.virtual_router_id, "interface": cfg.interface, "version": cfg.version,
             "family": cfg.family, "advert_int": cfg.advert_int, "source": str(self.source) if self.source else None,
             "vips": [str(v.address) for v in cfg.vips], "excluded_vips": [str(v.address) for v in cfg.evips],
