@@ -57,6 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     value = prio.add_mutually_exclusive_group(required=True)
     value.add_argument("priority", nargs="?", type=int, help="1..254")
     value.add_argument("--reset", action="store_true", help="back to the configured priority")
+    sub.add_parser("metrics", help="print the Prometheus metrics (for node_exporter's textfile collector)")
     args = parser.parse_args(argv)
     try:
         answer = request(args.socket, args.command, timeout=10.0, **_arguments(args))
@@ -69,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "status":
         answer.pop("ok")
         sys.stdout.write(json.dumps(answer, indent=2) + "\n" if args.json else _table(answer))
+        return 0
+    if args.command == "metrics":
+        sys.stdout.write(answer["text"])
         return 0
     if args.command == "reload":
         if not answer.get("reloaded"):

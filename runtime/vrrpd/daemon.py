@@ -32,6 +32,7 @@ from .io.addresses import AddressManager, Route
 from .io.announce import Announcer
 from .io.links import AddrEvent, LinkEvent, LinkMonitor, Overrun
 from .io.sockets import Received, link_local_ipv6
+from .metrics import Metrics, MetricsUnavailable
 from .instance import (Endpoint, GroupNotify, InstanceRuntime, Tracking, endpoint_key, instance_key,
                        vmac_address)
 from .track.scripts import ScriptTracker
@@ -48,7 +49,7 @@ class Daemon:
     """Owns the loop's resources: endpoints, instances, netlink, scripts, control socket."""
 
     def __init__(self, config_path: str, *, control_socket: str, dont_release: bool = False,
-                 pid_file: str | None = None) -> None:
+                 pid_file: str | None = None, metrics_listen: str | None = None) -> None:
         self.config_path = config_path
         self.control_socket = control_socket
         self.dont_release = dont_release
@@ -73,9 +74,13 @@ class Daemon:
         self.vmacs: set[str] = set()
         self.control = ControlServer(control_socket, {"status": self._cmd_status, "reload": self._cmd_reload,
                                                       "switchover": self._cmd_switchover,
-                                                      "priority": self._cmd_priority})
+                                                      "priority": self._cmd_priority,
+                                                      "metrics": self._cmd_metrics})
         self.started = time.time()
         self.systemd = systemd.Notifier()
+        self.metrics_listen = metrics_listen  # --metrics-listen, else global_defs vrrpd_metrics_listen
+        self.metrics: Metrics | None = None
+        self.reloads = {"ok": 0, "refused": 0}
         self._watchdog: asyncio.Future[None] | None = None
         self._stopping = asyncio.Event()
         self._reload_lock = asyncio.Lock()
@@ -102,6 +107,7 @@ class Daemon:
             loop.add_signal_handler(sig, self._stopping.set)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
         await self._apply_config(config, initial=True)
+        self._serve_metrics(self.metrics_listen or config.global_defs.vrrpd_metrics_listen)
         await self.control.start()  # answering means every instance is running
         log.info("vrrpd %s started with %d instance(s)", __version__, len(self.instances))
         self._notify_ready()
@@ -116,6 +122,20 @@ class Daemon:
         interval = systemd.watchdog_interval()
         if self.systemd.enabled and interval is not None:
             self._watchdog = asyncio.ensure_future(systemd.watchdog(self.systemd, interval))
+
+    def _metrics(self) -> Metrics:
+        if self.metrics is None:
+            self.metrics = Metrics(self, asyncio.get_running_loop())
+        return self.metrics
+
+    def _serve_metrics(self, listen: str | None) -> None:
+        """Metrics are read at start only; a failure to serve them never stops VRRP."""
+        if not listen:
+            return
+        try:
+            self._metrics().serve(listen)
+        except (MetricsUnavailable, OSError, ValueError) as exc:
+            log.error("cannot serve metrics on %s: %s", listen, exc)
 
     def summary(self) -> str:
         """The one-line state summary systemd shows (``systemctl status``)."""
@@ -160,10 +180,12 @@ class Daemon:
                 config = self.read_config(self.config_path)
             except (ConfigRejected, OSError) as exc:
                 log.error("reload refused, keeping the running configuration: %s", exc)
+                self.reloads["refused"] += 1
                 return {"reloaded": False, "error": str(exc)}
             for inst in self.instances.values():
                 inst.apply(inst.machine.assert_mastership())
             await self._apply_config(config, initial=False)
+            self.reloads["ok"] += 1
             return {"reloaded": True}
 
     async def _apply_config(self, config: Config, *, initial: bool) -> None:
@@ -594,6 +616,12 @@ class Daemon:
 
     async def _cmd_reload(self, _request: dict[str, Any]) -> dict[str, Any]:
         return await self.reload()
+
+    async def _cmd_metrics(self, _request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return {"text": await self._metrics().text()}
+        except MetricsUnavailable as exc:
+            return {"ok": False, "error": str(exc)}
 
     async def _cmd_switchover(self, request: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -21,6 +21,7 @@ from .config.model import Instance, SyncGroup
 from .core import packet
 from .core.fsm import AddVips, Announce, Log, Machine, Params, RemoveVips, SendAdvert, State, Transition
 from .io.sockets import Received, VrrpSocket, primary_ipv4
+from .lateness import Lateness
 
 if TYPE_CHECKING:
     from .daemon import Daemon
@@ -112,6 +113,8 @@ class InstanceRuntime:
         self.tracking = Tracking()
         #: ``vrrpctl priority``/``switchover``: replaces cfg.priority until reload or restart
         self.priority_override: int | None = None
+        #: how late the timer fired while MASTER (its adverts), exported by the metrics
+        self.lateness = Lateness()
         self.jobs: asyncio.Queue[Any] = asyncio.Queue()
         self.worker = asyncio.create_task(self._work(), name=f"vrrp-{cfg.name}")
         self._timer: asyncio.TimerHandle | None = None
@@ -175,6 +178,8 @@ class InstanceRuntime:
 
     def _on_timer(self) -> None:
         when, self._timer, self._timer_at = self._timer_at, None, None
+        if self.machine.state is State.MASTER and when is not None:
+            self.lateness.observe(self.loop.time() - when)
         if self.machine.state is State.BACKUP:
             # Master_Down may be due only because the loop was busy: read the adverts already
             # queued first (they reset the timer), so a stall never looks like a dead master.
