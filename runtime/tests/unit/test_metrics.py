@@ -49,7 +49,7 @@ def _samples(text: str, name: str) -> list[Any]:
 
 
 SNAP = {"instances": [_instance(), _instance(name="VI_2", state="FAULT", vips=[], runtime_priority=None,
-                                            faults=["interface eth1 down"], virtual_router_id=52)],
+                                             faults=["interface eth1 down"], virtual_router_id=52)],
         "scripts": {"chk": True, "chk_down": False, "chk_new": None},
         "rejected_unmatched": {"unknown_vrid": 5}, "reloads": {"ok": 2, "refused": 1}, "now": 1012.5}
 

@@ -40,8 +40,8 @@ class FakeDaemon(object):
             return {'ok': True, 'changed': True, 'previous_master': '198.51.100.1', 'runtime_priority': 151}
         if self.state == 'MASTER' and self.requests.count('status') < 4:
             self.rcvd += 1  # the old master's last adverts still arrive for a moment
-        return {'ok': True, 'instances': {'VI_1': _instance(self.state, self.rcvd,
-                                                             151 if 'switchover' in self.requests else None)}}
+        runtime = 151 if 'switchover' in self.requests else None
+        return {'ok': True, 'instances': {'VI_1': _instance(self.state, self.rcvd, runtime)}}
 
     def serve(self):
         while True:
