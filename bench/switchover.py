@@ -82,7 +82,7 @@ def one_run(way: str) -> tuple[int, int, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("-n", "--runs", type=int, default=5)
     parser.add_argument("--way", action="append", choices=WAYS, help="only these ways (repeatable)")
     args = parser.parse_args()
