@@ -124,6 +124,12 @@ options:
   vrrp_notify_fifo_script:
     description: Command reading O(vrrp_notify_fifo); same form as O(notify_fifo_script).
     type: raw
+  vrrpd_metrics_listen:
+    description:
+      - vrrpd's own keyword (keepalived ignores it with a warning). Serve Prometheus metrics on
+        C(http://ADDR:PORT/metrics), given as C([ADDR]:PORT), for example V(198.51.100.1:9650) or V([::]:9650).
+      - Read when the daemon starts (a change needs a restart). Needs C(prometheus_client) on the host.
+    type: str
 seealso:
   - module: crans.vrrp.vrrp_instance
 """
@@ -208,6 +214,7 @@ def argument_spec():
         notify_fifo_script=command_option(),
         vrrp_notify_fifo=dict(type='raw'),
         vrrp_notify_fifo_script=command_option(),
+        vrrpd_metrics_listen=dict(type='str'),
     )
     return spec
 

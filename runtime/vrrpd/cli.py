@@ -17,6 +17,7 @@ from . import __version__
 from .config import load
 from .config.checks import check_host
 from .config.dump import format_config
+from .config.listen import parse_listen
 
 DEFAULT_CONFIG = "/etc/vrrpd/vrrpd.conf"
 DEFAULT_STATE_DIR = "/run/vrrpd"
@@ -50,8 +51,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"where the control socket lives (default {DEFAULT_STATE_DIR})")
     parser.add_argument("--control-socket", metavar="PATH",
                         help="control socket path (default STATE_DIR/vrrpd.sock)")
+    parser.add_argument("--metrics-listen", metavar="[ADDR]:PORT", type=_listen,
+                        help="serve Prometheus metrics on http://ADDR:PORT/metrics (off by default; "
+                             "global_defs vrrpd_metrics_listen does the same; needs prometheus_client)")
     parser.add_argument("-v", "--version", action="version", version=f"vrrpd {__version__}")
     return parser
+
+
+def _listen(value: str) -> str:
+    try:
+        parse_listen(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
 
 
 def _check(path: str) -> tuple[int, object]:
@@ -93,7 +105,7 @@ def _run_daemon(args: argparse.Namespace) -> int:
 
     control = args.control_socket or os.path.join(args.state_dir, "vrrpd.sock")
     daemon = Daemon(args.config, control_socket=control, dont_release=args.dont_release_vrrp,
-                    pid_file=args.pid_file)
+                    pid_file=args.pid_file, metrics_listen=args.metrics_listen)
     try:
         return asyncio.run(daemon.run())
     except ConfigRejected as exc:

@@ -1,4 +1,4 @@
-"""``vrrpctl``: ask a running vrrpd what it is doing, or tell it to reload."""
+"""``vrrpctl``: ask a running vrrpd what it is doing; reload it; move a master; set runtime priorities."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def _table(status: dict[str, Any]) -> str:
         if inst.get("master_priority") is not None and inst["state"] != "MASTER":
             master += f" ({inst['master_priority']})"
         rows.append((
-            name, inst["state"], inst["wanted_state"], str(inst["priority"]), str(inst["effective_priority"]),
+            name, inst["state"], inst["wanted_state"], _priority(inst), str(inst["effective_priority"]),
             str(inst["virtual_router_id"]), inst["interface"], str(inst["version"]), inst.get("source") or "-",
             master, ",".join(inst["vips"]) or "-",
             datetime.datetime.fromtimestamp(since).strftime("%Y-%m-%d %H:%M:%S") if since else "-",
@@ -32,7 +32,16 @@ def _table(status: dict[str, Any]) -> str:
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
     daemon = status["daemon"]
     header = f"vrrpd {daemon['version']} pid {daemon['pid']} config {daemon['config_file']}"
+    if any(inst.get("runtime_priority") is not None for inst in status["instances"].values()):
+        lines.append("* runtime priority (configured one in brackets): until `vrrpctl priority NAME --reset`, "
+                     "a reload or a restart")
     return "\n".join([header, *lines]) + "\n"
+
+
+def _priority(inst: dict[str, Any]) -> str:
+    """The PRIO cell: a runtime override is starred, with the configured priority beside it."""
+    runtime = inst.get("runtime_priority")
+    return str(inst["priority"]) if runtime is None else f"{runtime}* ({inst['priority']})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,9 +51,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     status = sub.add_parser("status", help="show every instance's state")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     sub.add_parser("reload", help="re-read the configuration (like SIGHUP); refused if it has errors")
+    switch = sub.add_parser("switchover", help="make this node MASTER of INSTANCE now, without an interval with "
+                            "no master (a runtime priority above the master's, until --reset, reload or restart)")
+    switch.add_argument("instance")
+    prio = sub.add_parser("priority", help="set INSTANCE's runtime priority (never written to the configuration)")
+    prio.add_argument("instance")
+    value = prio.add_mutually_exclusive_group(required=True)
+    value.add_argument("priority", nargs="?", type=int, help="1..254")
+    value.add_argument("--reset", action="store_true", help="back to the configured priority")
+    sub.add_parser("metrics", help="print the Prometheus metrics (for node_exporter's textfile collector)")
     args = parser.parse_args(argv)
     try:
-        answer = request(args.socket, args.command)
+        answer = request(args.socket, args.command, timeout=10.0, **_arguments(args))
     except OSError as exc:
         print(f"vrrpctl: cannot reach vrrpd at {args.socket}: {exc}", file=sys.stderr)
         return 1
@@ -55,11 +73,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         answer.pop("ok")
         sys.stdout.write(json.dumps(answer, indent=2) + "\n" if args.json else _table(answer))
         return 0
-    if not answer.get("reloaded"):
-        print(f"vrrpctl: reload refused: {answer.get('error')}", file=sys.stderr)
-        return 1
-    print("reloaded")
+    if args.command == "metrics":
+        sys.stdout.write(answer["text"])
+        return 0
+    if args.command == "reload":
+        if not answer.get("reloaded"):
+            print(f"vrrpctl: reload refused: {answer.get('error')}", file=sys.stderr)
+            return 1
+        print("reloaded")
+        return 0
+    print(_summary(args, answer))
     return 0
+
+
+def _arguments(args: argparse.Namespace) -> dict[str, Any]:
+    """The request's arguments besides the command."""
+    if args.command == "switchover":
+        return {"instance": args.instance}
+    if args.command == "priority":
+        return {"instance": args.instance, "priority": None if args.reset else args.priority}
+    return {}
+
+
+def _summary(args: argparse.Namespace, answer: dict[str, Any]) -> str:
+    if args.command == "switchover":
+        if not answer.get("changed"):
+            return f"{args.instance}: already MASTER"
+        return (f"{args.instance}: MASTER (took over from {answer.get('previous_master') or 'no master'}, "
+                f"runtime priority {answer['runtime_priority']})")
+    runtime = answer.get("runtime_priority")
+    return (f"{args.instance}: runtime priority {'reset' if runtime is None else runtime}, "
+            f"effective priority {answer.get('effective_priority')}")
 
 
 if __name__ == "__main__":

@@ -34,9 +34,11 @@ from .io.addresses import AddressManager, Route
 from .io.announce import Announcer
 from .io.links import AddrEvent, LinkEvent, LinkMonitor, Overrun
 from .io.sockets import Received, link_local_ipv6
+from .metrics import Metrics, MetricsUnavailable
 from .instance import (Endpoint, GroupNotify, InstanceRuntime, Tracking, endpoint_key, instance_key,
                        vmac_address)
 from .track.scripts import ScriptTracker
+from . import switchover, systemd
 
 log = logging.getLogger("vrrpd")
 
@@ -53,7 +55,7 @@ class Daemon:
     """Owns the loop's resources: endpoints, instances, netlink, scripts, control socket."""
 
     def __init__(self, config_path: str, *, control_socket: str, dont_release: bool = False,
-                 pid_file: str | None = None) -> None:
+                 pid_file: str | None = None, metrics_listen: str | None = None) -> None:
         self.config_path = config_path
         self.control_socket = control_socket
         self.dont_release = dont_release
@@ -77,8 +79,16 @@ class Daemon:
         self.announcers: dict[str, Announcer] = {}
         self.vmacs: set[str] = set()
         self._usable: dict[str, bool] = {}  # interface name -> up and running, as last reported
-        self.control = ControlServer(control_socket, {"status": self._cmd_status, "reload": self._cmd_reload})
+        self.control = ControlServer(control_socket, {"status": self._cmd_status, "reload": self._cmd_reload,
+                                                      "switchover": self._cmd_switchover,
+                                                      "priority": self._cmd_priority,
+                                                      "metrics": self._cmd_metrics})
         self.started = time.time()
+        self.systemd = systemd.Notifier()
+        self.metrics_listen = metrics_listen  # --metrics-listen, else global_defs vrrpd_metrics_listen
+        self.metrics: Metrics | None = None
+        self.reloads = {"ok": 0, "refused": 0}
+        self._watchdog: asyncio.Future[None] | None = None
         self._stopping = asyncio.Event()
         self._reload_lock = asyncio.Lock()
         #: reloads parse here, off the loop (one at a time: the reload lock serialises them)
@@ -107,14 +117,44 @@ class Daemon:
             loop.add_signal_handler(sig, self._stopping.set)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
         await self._apply_config(config, initial=True)
+        self._serve_metrics(self.metrics_listen or config.global_defs.vrrpd_metrics_listen)
         await self.control.start()  # answering means every instance is running
         log.info("vrrpd %s started with %d instance(s)", __version__, len(self.instances))
+        self._notify_ready()
         await self._stopping.wait()
+        self.systemd.send("STOPPING=1")
         await self.shutdown()
         return 0
 
+    def _notify_ready(self) -> None:
+        """Type=notify: READY once sockets are open and instances started; then the watchdog."""
+        self.systemd.send("READY=1", f"STATUS={self.summary()}")
+        interval = systemd.watchdog_interval()
+        if self.systemd.enabled and interval is not None:
+            self._watchdog = asyncio.ensure_future(systemd.watchdog(self.systemd, interval))
+
+    def _metrics(self) -> Metrics:
+        if self.metrics is None:
+            self.metrics = Metrics(self, asyncio.get_running_loop())
+        return self.metrics
+
+    def _serve_metrics(self, listen: str | None) -> None:
+        """Metrics are read at start only; a failure to serve them never stops VRRP."""
+        if not listen:
+            return
+        try:
+            self._metrics().serve(listen)
+        except (MetricsUnavailable, OSError, ValueError) as exc:
+            log.error("cannot serve metrics on %s: %s", listen, exc)
+
+    def summary(self) -> str:
+        """The one-line state summary systemd shows (``systemctl status``)."""
+        return systemd.summary(rt.machine.state.name for rt in self.instances.values())
+
     async def shutdown(self) -> None:
         log.info("stopping")
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         now = asyncio.get_running_loop().time()
         for tracker in self.trackers.values():
             tracker.stop()
@@ -136,6 +176,7 @@ class Daemon:
         self.links.close()
         self.addresses.close()
         self._config_reader.shutdown(wait=False)
+        self.systemd.close()
         if self.pid_file:
             try:
                 os.unlink(self.pid_file)
@@ -170,12 +211,14 @@ class Daemon:
                     self._config_reader, self._parse_off_loop, self.config_path)
             except (ConfigRejected, OSError) as exc:
                 log.error("reload refused, keeping the running configuration: %s", exc)
+                self.reloads["refused"] += 1
                 return {"reloaded": False, "error": str(exc)}
             parsed = time.monotonic()
             for inst in self.instances.values():
                 inst.apply(inst.machine.assert_mastership())
             await self._apply_config(config, initial=False)
             log.info("reloaded %d instance(s): applied in %.3f s", len(self.instances), time.monotonic() - parsed)
+            self.reloads["ok"] += 1
             return {"reloaded": True}
 
     async def _apply_config(self, config: Config, *, initial: bool) -> None:
@@ -237,6 +280,7 @@ class Daemon:
             await self._set_routes(old_cfg, present=False, only_missing_from=cfg)
             await self._set_routes(cfg, present=True)
         rt.machine.params = rt.params(cfg, rt.source)
+        rt.priority_override = None  # a runtime priority lasts until the next reload
         rt.update_tracking()
 
     async def _create_vmac(self, cfg: Instance) -> None:
@@ -565,6 +609,12 @@ class Daemon:
                 offsets[f"script {track.name}"] = _weighted(tracker.ok, weight, reverse)
         return faults, offsets
 
+    def on_transition(self, rt: InstanceRuntime, tr: Transition) -> None:
+        """Every state change: sync groups follow, systemd's STATUS line is brought up to date."""
+        self.sync_follow(rt, tr)
+        if self.systemd.enabled:
+            self.systemd.status(self.summary())
+
     def sync_follow(self, rt: InstanceRuntime, tr: Transition) -> None:
         """keepalived's sync groups: one member MASTER pulls the others up, one BACKUP pulls them down."""
         group = self._group_of(rt)
@@ -675,6 +725,30 @@ class Daemon:
 
     async def _cmd_reload(self, _request: dict[str, Any]) -> dict[str, Any]:
         return await self.reload()
+
+    async def _cmd_metrics(self, _request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return {"text": await self._metrics().text()}
+        except MetricsUnavailable as exc:
+            return {"ok": False, "error": str(exc)}
+
+    async def _cmd_switchover(self, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return await switchover.switchover(self, switchover.instance(self, request))
+        except switchover.SwitchoverRefused as exc:
+            return {"ok": False, "error": str(exc)}
+
+    async def _cmd_priority(self, request: dict[str, Any]) -> dict[str, Any]:
+        """``{"instance": NAME, "priority": N}`` sets a runtime priority, ``"priority": null`` resets it."""
+        try:
+            rt = switchover.instance(self, request)
+            priority = request.get("priority")
+            if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int)):
+                raise switchover.SwitchoverRefused(f"priority must be an integer, not {priority!r}")
+            switchover.set_runtime_priority(rt, priority)
+        except switchover.SwitchoverRefused as exc:
+            return {"ok": False, "error": str(exc)}
+        return {"runtime_priority": rt.priority_override, "effective_priority": rt.machine.effective_priority}
 
 
 def _weighted(ok: bool, weight: int, reverse: bool) -> int:

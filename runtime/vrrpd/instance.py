@@ -23,6 +23,7 @@ from .core.fsm import AddVips, Announce, Log, Machine, Params, RemoveVips, SendA
 from .core.source import fault_reason, judge_source
 from .io import InterfaceNotFoundError
 from .io.sockets import Received, VrrpSocket
+from .lateness import Lateness
 
 if TYPE_CHECKING:
     from .daemon import Daemon
@@ -168,6 +169,10 @@ class InstanceRuntime:
         self.source_fault: str | None = None
         self.machine = Machine(self.params(cfg, None))
         self.tracking = Tracking()
+        #: ``vrrpctl priority``/``switchover``: replaces cfg.priority until reload or restart
+        self.priority_override: int | None = None
+        #: how late the timer fired while MASTER (its adverts), exported by the metrics
+        self.lateness = Lateness()
         self.jobs: asyncio.Queue[Any] = asyncio.Queue()
         self.worker = asyncio.create_task(self._work(), name=f"vrrp-{cfg.name}")
         self._timer: asyncio.TimerHandle | None = None
@@ -255,6 +260,8 @@ class InstanceRuntime:
 
     def _on_timer(self) -> None:
         when, self._timer, self._timer_at = self._timer_at, None, None
+        if self.machine.state is State.MASTER and when is not None:
+            self.lateness.observe(self.loop.time() - when)
         if self.machine.state is State.BACKUP:
             # Master_Down may be due only because the loop was busy: read the adverts already
             # queued first (they reset the timer), so a stall never looks like a dead master.
@@ -279,7 +286,7 @@ class InstanceRuntime:
         self._reschedule()
         for action in actions:
             if isinstance(action, Transition):
-                self.daemon.sync_follow(self, action)
+                self.daemon.on_transition(self, action)
 
     def _reschedule(self) -> None:
         deadline = self.machine.next_deadline()
@@ -344,7 +351,8 @@ class InstanceRuntime:
 
     def update_tracking(self) -> None:
         now = self.loop.time()
-        priority = self.cfg.priority + sum(self.tracking.offsets.values())
+        base = self.cfg.priority if self.priority_override is None else self.priority_override
+        priority = base + sum(self.tracking.offsets.values())
         self.apply(self.machine.set_priority(now, priority))
         self.apply(self.machine.set_fault(now, bool(self.tracking.faults)))
 
@@ -356,6 +364,7 @@ class InstanceRuntime:
         return {
             "name": cfg.name, "state": m.state.name, "wanted_state": cfg.state,
             "priority": cfg.priority, "effective_priority": m.effective_priority,
+            "runtime_priority": self.priority_override,
             "virtual_router_id": cfg.virtual_router_id, "interface": cfg.interface, "version": cfg.version,
             "family": cfg.family, "advert_int": cfg.advert_int, "source": str(self.source) if self.source else None,
             "vips": [str(v.address) for v in cfg.vips], "excluded_vips": [str(v.address) for v in cfg.evips],

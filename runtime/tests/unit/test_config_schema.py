@@ -49,6 +49,7 @@ global_defs {
     vrrp_down_timer_adverts 4
     vrrp_notify_fifo /run/vrrp.fifo root root
     vrrp_notify_fifo_script "/usr/local/bin/fifo.sh --verbose"
+    vrrpd_metrics_listen "[2001:db8::1]:9650"
     notify_fifo /run/all.fifo
     notify_fifo_script /usr/local/bin/all.sh
     smtp_alert false

@@ -148,6 +148,7 @@ class _Completer:
             vrrp_notify_fifo=fifo("vrrp_notify_fifo"),
             vrrp_notify_fifo_script=self.script(g.get("vrrp_notify_fifo_script"),
                                                 ("global_defs", "vrrp_notify_fifo_script")),
+            vrrpd_metrics_listen=g.get("vrrpd_metrics_listen"),
         )
 
     # -- vrrp_script ----------------------------------------------------------

@@ -100,6 +100,7 @@ def format_global(g: GlobalDefs) -> list[str]:
         f" Notify FIFO script = {_script(g.notify_fifo_script)}",
         f" VRRP notify FIFO = {_fifo(g.vrrp_notify_fifo)}",
         f" VRRP notify FIFO script = {_script(g.vrrp_notify_fifo_script)}",
+        *([f" Metrics listen = {g.vrrpd_metrics_listen}"] if g.vrrpd_metrics_listen else []),
     ]
     return lines
 

@@ -87,6 +87,7 @@ class GlobalDefs:
     notify_fifo_script: NotifyScript | None = None
     vrrp_notify_fifo: Fifo | None = None
     vrrp_notify_fifo_script: NotifyScript | None = None
+    vrrpd_metrics_listen: str | None = None
 
     @property
     def email_enabled(self) -> bool:

@@ -33,6 +33,7 @@ from typing import Any
 from voluptuous import All, In, Invalid, MultipleInvalid, Optional, Schema
 
 from .items import address_list, peer_list, route_list, track_list
+from .listen import parse_listen
 from .kinds import (Field, Flag, IntRange, IPAddress, OptionalValue, Scalar, SubBlock, Text,
                     Timer, Weight, WordList, Words, block_schema)
 
@@ -50,6 +51,15 @@ def Multicast(version: int) -> Any:
         return str(value)
 
     return check
+
+
+def ListenAddress(value: Any) -> str:
+    """``[ADDR]:PORT`` for vrrpd's own ``vrrpd_metrics_listen``."""
+    try:
+        parse_listen(str(value))
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+    return str(value)
 
 
 def _command() -> Words:
@@ -103,6 +113,8 @@ GLOBAL_FIELDS: tuple[Field, ...] = (
     Field("notify_fifo_script", _command()),
     Field("vrrp_notify_fifo", Words(names=("path", "user", "group"), checks=(Text, Text, Text))),
     Field("vrrp_notify_fifo_script", _command()),
+    # vrrpd's own: where /metrics is served (off by default; keepalived warns on it and goes on)
+    Field("vrrpd_metrics_listen", Scalar(ListenAddress)),
 )
 
 # --------------------------------------------------------------------------

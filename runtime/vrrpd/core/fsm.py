@@ -411,7 +411,7 @@ class Machine:
         return [self._send()] if self.state is State.MASTER else []
 
     def force_master(self, now: float) -> list[Action]:
-        """A sync-group peer instance became MASTER: follow it (keepalived's sync master)."""
+        """Leave BACKUP for MASTER now: a sync-group peer became MASTER, or a planned switchover."""
         if self.state is not State.BACKUP:
             return []
         return self._become_master(now)
