@@ -63,6 +63,7 @@ class Daemon:
         self.config: Config | None = None
         self.endpoints: dict[tuple[Any, ...], Endpoint] = {}
         self.instances: dict[str, InstanceRuntime] = {}
+        self._vip_addresses: set[Any] = set()  # every configured VIP and eVIP: their events change no source
         self.rejected: dict[str, int] = {}
         self.addresses = AddressManager()
         self.links = LinkMonitor(self.addresses.netlink)
@@ -255,6 +256,7 @@ class Daemon:
                 endpoint.close()
                 del self.endpoints[key]
         self.instances = new_runtimes
+        self._vip_addresses = {v.address.ip for rt in new_runtimes.values() for v in (*rt.cfg.vips, *rt.cfg.evips)}
         self._start_trackers(config)
         # One instant for all, taken once set-up is over: no Master_Down timer runs while the
         # daemon is not yet reading adverts (a starting backup must not take over a live master).
@@ -657,12 +659,29 @@ class Daemon:
             self._follow_link(event)
         if overrun:
             self._resync_links()
-        source_changed = [rt.name for rt in self.instances.values() if rt.refresh_source()]
+        source_changed = [rt.name for rt in self._sources_to_refresh(events, bool(links) or overrun)
+                          if rt.refresh_source()]
         if links or overrun or source_changed:
             self._refresh_all_tracking()
         for event in events:
             if isinstance(event, AddrEvent) and event.kind == "del":
                 self._vip_removed(event)
+
+    def _sources_to_refresh(self, events: list[Any], everything: bool) -> list[InstanceRuntime]:
+        """The instances whose source address these events may have changed.
+
+        Asking the kernel costs an ioctl or a /proc read per instance: with
+        hundreds of instances, doing it for every VIP we add ourselves (each
+        one an address event) held the loop for seconds at start. A VIP is
+        never its own instance's source, so a batch of VIP events only
+        matters to instances that use that address or have no source yet.
+        """
+        if everything:
+            return list(self.instances.values())
+        touched = {e.address.ip for e in events if isinstance(e, AddrEvent)}
+        if not touched <= self._vip_addresses:
+            return list(self.instances.values())
+        return [rt for rt in self.instances.values() if rt.source is None or rt.source in touched]
 
     def _follow_link(self, event: LinkEvent) -> None:
         """Re-open, close or re-join the sockets on this interface; re-create our VMACs."""

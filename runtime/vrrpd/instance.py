@@ -22,7 +22,7 @@ from .core import packet
 from .core.fsm import AddVips, Announce, Log, Machine, Params, RemoveVips, SendAdvert, State, Transition
 from .core.source import fault_reason, judge_source
 from .io import InterfaceNotFoundError
-from .io.sockets import Received, VrrpSocket
+from .io.sockets import Prepared, Received, VrrpSocket
 from .lateness import Lateness
 
 if TYPE_CHECKING:
@@ -136,6 +136,16 @@ class Endpoint:
             self.sock = None
 
 
+@dataclass(frozen=True, slots=True)
+class Wire:
+    """An advert as it goes on the wire: encoded and checksummed once, sent every interval."""
+
+    advert: packet.Advert
+    src: IPAddress
+    sock: VrrpSocket
+    packets: list[tuple[IPAddress, bytes, Prepared]]
+
+
 @dataclass
 class Tracking:
     """Faults and priority offsets an instance currently has from its trackers."""
@@ -179,6 +189,7 @@ class InstanceRuntime:
         self._timer_at: float | None = None
         self.last_transition_wall: float | None = None
         self._mismatch_logged: IPAddress | None = None
+        self._wire: Wire | None = None  # the last advert sent, ready to send again
         self.refresh_source()
 
     # ---- configuration -> machine ---------------------------------------------------------------
@@ -299,19 +310,31 @@ class InstanceRuntime:
             self._timer = self.loop.call_at(deadline, self._on_timer)
 
     def send(self, advert: packet.Advert) -> None:
-        cfg = self.cfg
-        destinations = cfg.unicast_peers if self.endpoint.unicast else (cfg.mcast_group,)
-        src = self.source or self.machine.params.address
         sock = self.endpoint.sock
         if sock is None:
             log.debug("(%s) interface %s missing: advert not sent", self.name, self.endpoint.ifname)
             return
-        for dst in destinations:
+        src = self.source or self.machine.params.address
+        wire = self._wire
+        if wire is None or wire.advert is not advert or wire.sock is not sock or wire.src != src:
+            wire = self._wire = self._encode(advert, src, sock)
+        for dst, payload, prepared in wire.packets:
+            try:
+                sock.send_prepared(payload, prepared)
+            except OSError as exc:
+                log.warning("(%s) cannot send advert to %s: %s", self.name, dst, exc)
+
+    def _encode(self, advert: packet.Advert, src: IPAddress, sock: VrrpSocket) -> Wire:
+        """Bytes and send arguments per destination: built when the advert, source or socket change only."""
+        cfg = self.cfg
+        packets = []
+        for dst in (cfg.unicast_peers if self.endpoint.unicast else (cfg.mcast_group,)):
             try:
                 payload = packet.encode(advert, src=src, dst=dst, v3_checksum_pseudo=not cfg.v3_checksum_as_v2)
-                sock.send(payload, dst, src=src)
-            except (OSError, ValueError) as exc:
+                packets.append((dst, payload, sock.prepare(src, dst)))
+            except ValueError as exc:
                 log.warning("(%s) cannot send advert to %s: %s", self.name, dst, exc)
+        return Wire(advert, src, sock, packets)
 
     async def _work(self) -> None:
         while True:

@@ -39,7 +39,7 @@ import socket
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vrrpd.io import InterfaceNotFoundError
 
@@ -231,6 +231,10 @@ def link_local_ipv6(
             interface_index(ifname)  # raises if the interface does not exist
         return None
     return min(candidates)[1]
+
+
+#: what ``sendmsg`` needs besides the payload: ancillary data and the destination address
+Prepared = tuple[list[tuple[int, int, bytes]], tuple[Any, ...]]
 
 
 def _ip(value: IPAddress | str, family: int) -> IPAddress:
@@ -431,24 +435,20 @@ class VrrpSocket:
         source = src if src is not None else self.source_address()
         if source is None:
             raise NoSourceAddressError(self.ifname, self.family)
-        source = _ip(source, self.family)
-        target = _ip(dst, self.family)
+        self.send_prepared(payload, self.prepare(source, dst))
+
+    def send_prepared(self, payload: bytes, prepared: Prepared) -> None:
+        """Send with what :meth:`prepare` built: the advert path, one ``sendmsg`` and nothing else."""
+        self._sock.sendmsg([payload], prepared[0], 0, prepared[1])
+
+    def prepare(self, source: IPAddress | str, dst: IPAddress | str) -> Prepared:
+        """Ancillary data (source, interface) and address for one destination, to reuse every advert."""
+        src_ip, target = _ip(source, self.family), _ip(dst, self.family)
         if self.family == socket.AF_INET:
-            pktinfo = _IN_PKTINFO.pack(self.ifindex, source.packed, bytes(4))
-            self._sock.sendmsg(
-                [payload],
-                [(socket.IPPROTO_IP, _IP_PKTINFO, pktinfo)],
-                0,
-                (str(target), 0),
-            )
-        else:
-            pktinfo = _IN6_PKTINFO.pack(source.packed, self.ifindex)
-            self._sock.sendmsg(
-                [payload],
-                [(socket.IPPROTO_IPV6, socket.IPV6_PKTINFO, pktinfo)],
-                0,
-                (str(target), 0, 0, self.ifindex),
-            )
+            return ([(socket.IPPROTO_IP, _IP_PKTINFO, _IN_PKTINFO.pack(self.ifindex, src_ip.packed, bytes(4)))],
+                    (str(target), 0))
+        return ([(socket.IPPROTO_IPV6, socket.IPV6_PKTINFO, _IN6_PKTINFO.pack(src_ip.packed, self.ifindex))],
+                (str(target), 0, 0, self.ifindex))
 
     def recv(self) -> Received | None:
         """Read one packet, or None if none is queued.
