@@ -36,6 +36,9 @@ from .io.links import AddrEvent, LinkEvent, LinkMonitor, Overrun
 from .io.sockets import Received, link_local_ipv6
 from .instance import (Endpoint, GroupNotify, InstanceRuntime, Tracking, endpoint_key, instance_key,
                        vmac_address)
+from .core.tracking import Effect, file_effect, process_effect
+from .track.files import FileTracker
+from .track.processes import ProcessTracker
 from .track.scripts import ScriptTracker
 
 log = logging.getLogger("vrrpd")
@@ -73,6 +76,9 @@ class Daemon:
         self._mails: dict[tuple[str, str], asyncio.Future[Any]] = {}  # per instance/group, sent in order
         self.trackers: dict[str, ScriptTracker] = {}
         self._tracked_scripts: dict[str, Any] = {}
+        #: track_file (inotify) and vrrp_track_process watchers, re-created on every reload
+        self.file_tracker: FileTracker | None = None
+        self.process_tracker: ProcessTracker | None = None
         self._group_states: dict[str, State] = {}
         self.announcers: dict[str, Announcer] = {}
         self.vmacs: set[str] = set()
@@ -118,6 +124,7 @@ class Daemon:
         now = asyncio.get_running_loop().time()
         for tracker in self.trackers.values():
             tracker.stop()
+        self._stop_watchers()
         for inst in self.instances.values():
             inst.apply(inst.machine.shutdown(now))
         for inst in self.instances.values():
@@ -213,6 +220,7 @@ class Daemon:
                 del self.endpoints[key]
         self.instances = new_runtimes
         self._start_trackers(config)
+        self._start_watchers(config, initial=initial)
         # One instant for all, taken once set-up is over: no Master_Down timer runs while the
         # daemon is not yet reading adverts (a starting backup must not take over a live master).
         now = asyncio.get_running_loop().time()
@@ -494,6 +502,69 @@ class Daemon:
             tracker.start()
         self._tracked_scripts = wanted
 
+    def _start_watchers(self, config: Config, *, initial: bool) -> None:
+        """Watch the tracked files and processes some instance or sync group uses.
+
+        keepalived re-reads both on a reload: files are read again (init_file
+        no longer overwrites), processes counted again from /proc.
+        """
+        self._stop_watchers()
+        owners = [*(rt.cfg for rt in self.instances.values()), *config.sync_groups.values()]
+        files = {t.name for owner in owners for t in owner.track_files}
+        processes = {t.name for owner in owners for t in owner.track_processes}
+        loop = asyncio.get_running_loop()
+        self.file_tracker = FileTracker((config.track_files[n] for n in sorted(files)),
+                                        self._refresh_all_tracking, at_start=initial)
+        self.file_tracker.start(loop)
+        self.process_tracker = ProcessTracker((config.track_processes[n] for n in sorted(processes)),
+                                              self._refresh_all_tracking)
+        self.process_tracker.start(loop)
+
+    def _stop_watchers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for watcher in (self.file_tracker, self.process_tracker):
+            if watcher is not None:
+                watcher.stop(loop)
+        self.file_tracker = self.process_tracker = None
+
+    def _watched_effects(self, cfg: Instance, group: SyncGroup | None) -> list[tuple[str, Effect]]:
+        """Each tracked file's and process's effect on this instance (``core.tracking``).
+
+        In a sync group without sync_group_tracking_weight, keepalived makes a
+        member's file with the default weight (1) unweighted and ignores one
+        with any other weight; the group's own entries are unweighted then too.
+        """
+        weights = group is None or group.sync_group_tracking_weight
+        config = self.config
+        effects: list[tuple[str, Effect]] = []
+        if config is None:
+            return effects
+        files = [(t, True) for t in cfg.track_files] + [(t, False) for t in (group.track_files if group else ())]
+        for ref, own in files:
+            track, value = config.track_files.get(ref.name), self.file_tracker and self.file_tracker.value(ref.name)
+            if track is None or value is None:
+                continue
+            weight = ref.weight if ref.weight is not None else track.weight
+            if not weights and weight:
+                if own and weight != 1:
+                    continue
+                weight = 0
+            reverse = ref.reverse if ref.reverse is not None else track.reverse
+            effects.append((f"file {ref.name} status {value}", file_effect(value, weight, reverse)))
+        processes = [*cfg.track_processes, *(group.track_processes if group else ())]
+        for ref in processes:
+            track = config.track_processes.get(ref.name)
+            quorum = self.process_tracker.have_quorum(ref.name) if self.process_tracker else None
+            if track is None or quorum is None:
+                continue
+            weight = ref.weight if ref.weight is not None else track.weight
+            reverse = ref.reverse if ref.reverse is not None else track.reverse
+            if ref not in cfg.track_processes and not weights:
+                weight = 0
+            label = f"process {ref.name} {'in quorum' if quorum else 'quorum lost'}"
+            effects.append((label, process_effect(quorum, weight, reverse)))
+        return effects
+
     def _refresh_all_tracking(self) -> None:
         """Recompute every instance's faults and priority offsets; a sync group shares its members' faults."""
         link_up = self._link_states()
@@ -563,6 +634,11 @@ class Daemon:
                     faults.add(f"script {track.name} failed")
             else:
                 offsets[f"script {track.name}"] = _weighted(tracker.ok, weight, reverse)
+        for label, effect in self._watched_effects(cfg, group):
+            if effect.fault:
+                faults.add(label)
+            else:
+                offsets[label] = effect.offset
         return faults, offsets
 
     def sync_follow(self, rt: InstanceRuntime, tr: Transition) -> None:
