@@ -50,8 +50,23 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"where the control socket lives (default {DEFAULT_STATE_DIR})")
     parser.add_argument("--control-socket", metavar="PATH",
                         help="control socket path (default STATE_DIR/vrrpd.sock)")
+    parser.add_argument("--signum", metavar="SIGFUNC",
+                        help="print the number of the signal for STOP, RELOAD, DATA, STATS, STATS_CLEAR or JSON "
+                             "and exit, as keepalived --signum does")
     parser.add_argument("-v", "--version", action="version", version=f"vrrpd {__version__}")
     return parser
+
+
+def _signum(name: str) -> int:
+    """keepalived's ``--signum``: the number on stdout, or 'Unknown sigfunc' and status 1."""
+    from .actions.dumps import signal_numbers
+
+    number = signal_numbers().get(name)
+    if number is None:
+        print(f"Unknown sigfunc {name}", file=sys.stderr)
+        return 1
+    print(int(number))
+    return 0
 
 
 def _check(path: str) -> tuple[int, object]:
@@ -67,6 +82,8 @@ def _check(path: str) -> tuple[int, object]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.signum is not None:
+        return _signum(args.signum)
     if args.config_test:
         status, _config = _check(args.config)
         if status == EXIT_OK:

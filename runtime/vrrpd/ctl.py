@@ -42,15 +42,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     status = sub.add_parser("status", help="show every instance's state")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     sub.add_parser("reload", help="re-read the configuration (like SIGHUP); refused if it has errors")
+    dump = sub.add_parser("dump", help="keepalived's data dump (SIGUSR1), or its stats or JSON dump, on stdout")
+    what = dump.add_mutually_exclusive_group()
+    what.add_argument("--json", action="store_true", help="the JSON dump (keepalived's JSON signal)")
+    what.add_argument("--stats", action="store_true", help="the stats dump (SIGUSR2)")
     args = parser.parse_args(argv)
+    extra = {"kind": "json" if args.json else "stats" if args.stats else "data"} if args.command == "dump" else {}
     try:
-        answer = request(args.socket, args.command)
+        answer = request(args.socket, args.command, **extra)
     except OSError as exc:
         print(f"vrrpctl: cannot reach vrrpd at {args.socket}: {exc}", file=sys.stderr)
         return 1
     if not answer.get("ok"):
         print(f"vrrpctl: {answer.get('error', 'request failed')}", file=sys.stderr)
         return 1
+    if args.command == "dump":
+        content = answer["dump"]
+        sys.stdout.write(content if isinstance(content, str) else json.dumps(content, indent=2) + "\n")
+        return 0
     if args.command == "status":
         answer.pop("ok")
         sys.stdout.write(json.dumps(answer, indent=2) + "\n" if args.json else _table(answer))

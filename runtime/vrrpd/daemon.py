@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 import os
 import signal
@@ -20,6 +21,7 @@ from ipaddress import IPv6Interface
 from typing import Any, Callable
 
 from . import __version__
+from .actions import dumps
 from .actions.fifo import NotifyFifo, NotifyFifos
 from .actions.mail import build_group_alert, build_instance_alert, send_alert, should_alert
 from .actions.notify import STOP_TIMEOUT, ScriptRunner, generic_args
@@ -29,7 +31,7 @@ from .config.model import NotifyScript
 from .config.model import Config, Instance, SyncGroup
 from .control import ControlServer
 from .core import packet
-from .core.fsm import State, Transition
+from .core.fsm import Counters, State, Transition
 from .io.addresses import AddressManager, Route
 from .io.announce import Announcer
 from .io.links import AddrEvent, LinkEvent, LinkMonitor, Overrun
@@ -83,7 +85,8 @@ class Daemon:
         self.announcers: dict[str, Announcer] = {}
         self.vmacs: set[str] = set()
         self._usable: dict[str, bool] = {}  # interface name -> up and running, as last reported
-        self.control = ControlServer(control_socket, {"status": self._cmd_status, "reload": self._cmd_reload})
+        self.control = ControlServer(control_socket, {"status": self._cmd_status, "reload": self._cmd_reload,
+                                                      "dump": self._cmd_dump})
         self.started = time.time()
         self._stopping = asyncio.Event()
         self._reload_lock = asyncio.Lock()
@@ -112,6 +115,7 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stopping.set)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        self._dump_signals(loop)
         await self._apply_config(config, initial=True)
         await self.control.start()  # answering means every instance is running
         log.info("vrrpd %s started with %d instance(s)", __version__, len(self.instances))
@@ -751,6 +755,56 @@ class Daemon:
 
     async def _cmd_reload(self, _request: dict[str, Any]) -> dict[str, Any]:
         return await self.reload()
+
+    # ---- keepalived's dumps (actions/dumps.py) -----------------------------------------------
+
+    def _dump_signals(self, loop: asyncio.AbstractEventLoop) -> None:
+        """keepalived's DATA, STATS, STATS_CLEAR and JSON signals write its dump files."""
+        numbers = dumps.signal_numbers()
+        for name, kind, clear in (("DATA", "data", False), ("STATS", "stats", False),
+                                  ("STATS_CLEAR", "stats", True), ("JSON", "json", False)):
+            loop.add_signal_handler(numbers[name], lambda k=kind, c=clear: asyncio.ensure_future(self.write_dump(k, c)))
+
+    def _tracker_readings(self) -> dict[tuple[str, str], Any]:
+        readings: dict[tuple[str, str], Any] = {}
+        if self.file_tracker is not None:
+            readings.update({("file", n): w.value for n, w in self.file_tracker.files.items()})
+        if self.process_tracker is not None:
+            readings.update({("process", n): (len(c.pids), c.have_quorum)
+                             for n, c in self.process_tracker.counters.items()})
+        return readings
+
+    def dump(self, kind: str) -> str | list[dict[str, Any]]:
+        """The text (``data``, ``stats``) or JSON document (``json``) keepalived would write."""
+        assert self.config is not None
+        statuses = {name: rt.status() for name, rt in self.instances.items()}
+        if kind == "stats":
+            return dumps.stats_text([statuses[n] for n in self.config.instances if n in statuses])
+        if kind == "json":
+            return dumps.json_doc(self.config, statuses)
+        return dumps.data_text(self.config, statuses, self._tracker_readings())
+
+    async def write_dump(self, kind: str, clear: bool = False) -> None:
+        """Write one dump file where keepalived writes it; STATS_CLEAR then zeroes the counters."""
+        if self.config is None:
+            return
+        content = self.dump(kind)
+        text = content if isinstance(content, str) else json.dumps(content) + "\n"
+        path = dumps.paths(self.config.global_defs)[kind]
+        if clear:
+            for rt in self.instances.values():
+                rt.machine.counters = Counters()
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, dumps.write_file, path, text)
+            log.info("%s dump written to %s", kind, path)
+        except OSError as exc:
+            log.error("Can't open dump file %s: %s", path, exc)
+
+    async def _cmd_dump(self, request: dict[str, Any]) -> dict[str, Any]:
+        kind = request.get("kind", "data")
+        if kind not in ("data", "stats", "json"):
+            return {"ok": False, "error": "kind must be data, stats or json"}
+        return {"kind": kind, "dump": self.dump(kind)}
 
 
 def _weighted(ok: bool, weight: int, reverse: bool) -> int:
