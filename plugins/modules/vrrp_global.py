@@ -124,6 +124,20 @@ options:
   vrrp_notify_fifo_script:
     description: Command reading O(vrrp_notify_fifo); same form as O(notify_fifo_script).
     type: raw
+  state_dump_file:
+    description:
+      - Where SIGUSR1 (and C(vrrpctl dump)) writes keepalived's data dump; default C(keepalived.data) in
+        C($TMPDIR) or C(/tmp). An absolute path ending in C(/) is a directory.
+    type: str
+  stats_dump_file:
+    description: Where SIGUSR2 writes the stats dump (default C(keepalived.stats)); same rules as O(state_dump_file).
+    type: str
+  json_dump_file:
+    description: Where the JSON signal writes the JSON dump (default C(keepalived.json)); same rules as O(state_dump_file).
+    type: str
+  tmp_config_directory:
+    description: keepalived's directory for a copy of the configuration; accepted, dumps do not use it (as in keepalived).
+    type: str
 seealso:
   - module: crans.vrrp.vrrp_instance
 """
@@ -208,6 +222,10 @@ def argument_spec():
         notify_fifo_script=command_option(),
         vrrp_notify_fifo=dict(type='raw'),
         vrrp_notify_fifo_script=command_option(),
+        state_dump_file=dict(type='str'),
+        stats_dump_file=dict(type='str'),
+        json_dump_file=dict(type='str'),
+        tmp_config_directory=dict(type='str'),
     )
     return spec
 
