@@ -129,6 +129,19 @@ options:
       - vrrpd's own keyword (keepalived ignores it with a warning). Serve Prometheus metrics on
         C(http://ADDR:PORT/metrics), given as C([ADDR]:PORT), for example V(198.51.100.1:9650) or V([::]:9650).
       - Read when the daemon starts (a change needs a restart). Needs C(prometheus_client) on the host.
+  state_dump_file:
+    description:
+      - Where SIGUSR1 (and C(vrrpctl dump)) writes keepalived's data dump; default C(keepalived.data) in
+        C($TMPDIR) or C(/tmp). An absolute path ending in C(/) is a directory.
+    type: str
+  stats_dump_file:
+    description: Where SIGUSR2 writes the stats dump (default C(keepalived.stats)); same rules as O(state_dump_file).
+    type: str
+  json_dump_file:
+    description: Where the JSON signal writes the JSON dump (default C(keepalived.json)); same rules as O(state_dump_file).
+    type: str
+  tmp_config_directory:
+    description: keepalived's directory for a copy of the configuration; accepted, dumps do not use it (as in keepalived).
     type: str
 seealso:
   - module: crans.vrrp.vrrp_instance
@@ -215,6 +228,10 @@ def argument_spec():
         vrrp_notify_fifo=dict(type='raw'),
         vrrp_notify_fifo_script=command_option(),
         vrrpd_metrics_listen=dict(type='str'),
+        state_dump_file=dict(type='str'),
+        stats_dump_file=dict(type='str'),
+        json_dump_file=dict(type='str'),
+        tmp_config_directory=dict(type='str'),
     )
     return spec
 

@@ -204,6 +204,19 @@ options:
         writes C(noreverse)).
     type: list
     elements: raw
+  track_file:
+    description:
+      - track_file blocks (see M(crans.vrrp.vrrp_track_file)) whose value changes the instance's priority or state.
+      - Each item is a name, or a dict with C(name), C(weight) (-254 to 254) and C(reverse).
+    type: list
+    elements: raw
+  track_process:
+    description:
+      - vrrp_track_process blocks (see M(crans.vrrp.vrrp_track_process)) whose quorum changes the instance's
+        priority or state.
+      - Each item is a name, or a dict with C(name), C(weight) (-254 to 254) and C(reverse).
+    type: list
+    elements: raw
   dont_track_primary:
     description: Ignore faults of O(interface).
     type: bool
@@ -371,6 +384,8 @@ def argument_spec():
         accept=dict(type='bool'),
         track_interface=track_option(),
         track_script=track_option(),
+        track_file=track_option(),
+        track_process=track_option(),
         dont_track_primary=dict(type='bool'),
         use_vmac=dict(type='raw'),
         lower_prio_no_advert=dict(type='bool'),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 import os
 import signal
@@ -20,6 +21,7 @@ from ipaddress import IPv6Interface
 from typing import Any, Callable
 
 from . import __version__
+from .actions import dumps
 from .actions.fifo import NotifyFifo, NotifyFifos
 from .actions.mail import build_group_alert, build_instance_alert, send_alert, should_alert
 from .actions.notify import STOP_TIMEOUT, ScriptRunner, generic_args
@@ -29,7 +31,7 @@ from .config.model import NotifyScript
 from .config.model import Config, Instance, SyncGroup
 from .control import ControlServer
 from .core import packet
-from .core.fsm import State, Transition
+from .core.fsm import Counters, State, Transition
 from .io.addresses import AddressManager, Route
 from .io.announce import Announcer
 from .io.links import AddrEvent, LinkEvent, LinkMonitor, Overrun
@@ -37,6 +39,9 @@ from .io.sockets import Received, link_local_ipv6
 from .metrics import Metrics, MetricsUnavailable
 from .instance import (Endpoint, GroupNotify, InstanceRuntime, Tracking, endpoint_key, instance_key,
                        vmac_address)
+from .core.tracking import Effect, file_effect, process_effect
+from .track.files import FileTracker
+from .track.processes import ProcessTracker
 from .track.scripts import ScriptTracker
 from . import switchover, systemd
 
@@ -76,6 +81,9 @@ class Daemon:
         self._mails: dict[tuple[str, str], asyncio.Future[Any]] = {}  # per instance/group, sent in order
         self.trackers: dict[str, ScriptTracker] = {}
         self._tracked_scripts: dict[str, Any] = {}
+        #: track_file (inotify) and vrrp_track_process watchers, re-created on every reload
+        self.file_tracker: FileTracker | None = None
+        self.process_tracker: ProcessTracker | None = None
         self._group_states: dict[str, State] = {}
         self.announcers: dict[str, Announcer] = {}
         self.vmacs: set[str] = set()
@@ -83,7 +91,8 @@ class Daemon:
         self.control = ControlServer(control_socket, {"status": self._cmd_status, "reload": self._cmd_reload,
                                                       "switchover": self._cmd_switchover,
                                                       "priority": self._cmd_priority,
-                                                      "metrics": self._cmd_metrics})
+                                                      "metrics": self._cmd_metrics,
+                                                      "dump": self._cmd_dump})
         self.started = time.time()
         self.systemd = systemd.Notifier()
         self.metrics_listen = metrics_listen  # --metrics-listen, else global_defs vrrpd_metrics_listen
@@ -117,6 +126,7 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stopping.set)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        self._dump_signals(loop)
         await self._apply_config(config, initial=True)
         self._serve_metrics(self.metrics_listen or config.global_defs.vrrpd_metrics_listen)
         await self.control.start()  # answering means every instance is running
@@ -159,6 +169,7 @@ class Daemon:
         now = asyncio.get_running_loop().time()
         for tracker in self.trackers.values():
             tracker.stop()
+        self._stop_watchers()
         for inst in self.instances.values():
             inst.apply(inst.machine.shutdown(now))
         for inst in self.instances.values():
@@ -258,6 +269,7 @@ class Daemon:
         self.instances = new_runtimes
         self._vip_addresses = {v.address.ip for rt in new_runtimes.values() for v in (*rt.cfg.vips, *rt.cfg.evips)}
         self._start_trackers(config)
+        self._start_watchers(config, initial=initial)
         # One instant for all, taken once set-up is over: no Master_Down timer runs while the
         # daemon is not yet reading adverts (a starting backup must not take over a live master).
         now = asyncio.get_running_loop().time()
@@ -540,6 +552,69 @@ class Daemon:
             tracker.start()
         self._tracked_scripts = wanted
 
+    def _start_watchers(self, config: Config, *, initial: bool) -> None:
+        """Watch the tracked files and processes some instance or sync group uses.
+
+        keepalived re-reads both on a reload: files are read again (init_file
+        no longer overwrites), processes counted again from /proc.
+        """
+        self._stop_watchers()
+        owners = [*(rt.cfg for rt in self.instances.values()), *config.sync_groups.values()]
+        files = {t.name for owner in owners for t in owner.track_files}
+        processes = {t.name for owner in owners for t in owner.track_processes}
+        loop = asyncio.get_running_loop()
+        self.file_tracker = FileTracker((config.track_files[n] for n in sorted(files)),
+                                        self._refresh_all_tracking, at_start=initial)
+        self.file_tracker.start(loop)
+        self.process_tracker = ProcessTracker((config.track_processes[n] for n in sorted(processes)),
+                                              self._refresh_all_tracking)
+        self.process_tracker.start(loop)
+
+    def _stop_watchers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for watcher in (self.file_tracker, self.process_tracker):
+            if watcher is not None:
+                watcher.stop(loop)
+        self.file_tracker = self.process_tracker = None
+
+    def _watched_effects(self, cfg: Instance, group: SyncGroup | None) -> list[tuple[str, Effect]]:
+        """Each tracked file's and process's effect on this instance (``core.tracking``).
+
+        In a sync group without sync_group_tracking_weight, keepalived makes a
+        member's file with the default weight (1) unweighted and ignores one
+        with any other weight; the group's own entries are unweighted then too.
+        """
+        weights = group is None or group.sync_group_tracking_weight
+        config = self.config
+        effects: list[tuple[str, Effect]] = []
+        if config is None:
+            return effects
+        files = [(t, True) for t in cfg.track_files] + [(t, False) for t in (group.track_files if group else ())]
+        for ref, own in files:
+            track, value = config.track_files.get(ref.name), self.file_tracker and self.file_tracker.value(ref.name)
+            if track is None or value is None:
+                continue
+            weight = ref.weight if ref.weight is not None else track.weight
+            if not weights and weight:
+                if own and weight != 1:
+                    continue
+                weight = 0
+            reverse = ref.reverse if ref.reverse is not None else track.reverse
+            effects.append((f"file {ref.name} status {value}", file_effect(value, weight, reverse)))
+        processes = [*cfg.track_processes, *(group.track_processes if group else ())]
+        for ref in processes:
+            track = config.track_processes.get(ref.name)
+            quorum = self.process_tracker.have_quorum(ref.name) if self.process_tracker else None
+            if track is None or quorum is None:
+                continue
+            weight = ref.weight if ref.weight is not None else track.weight
+            reverse = ref.reverse if ref.reverse is not None else track.reverse
+            if ref not in cfg.track_processes and not weights:
+                weight = 0
+            label = f"process {ref.name} {'in quorum' if quorum else 'quorum lost'}"
+            effects.append((label, process_effect(quorum, weight, reverse)))
+        return effects
+
     def _refresh_all_tracking(self) -> None:
         """Recompute every instance's faults and priority offsets; a sync group shares its members' faults."""
         link_up = self._link_states()
@@ -609,6 +684,11 @@ class Daemon:
                     faults.add(f"script {track.name} failed")
             else:
                 offsets[f"script {track.name}"] = _weighted(tracker.ok, weight, reverse)
+        for label, effect in self._watched_effects(cfg, group):
+            if effect.fault:
+                faults.add(label)
+            else:
+                offsets[label] = effect.offset
         return faults, offsets
 
     def on_transition(self, rt: InstanceRuntime, tr: Transition) -> None:
@@ -768,6 +848,56 @@ class Daemon:
         except switchover.SwitchoverRefused as exc:
             return {"ok": False, "error": str(exc)}
         return {"runtime_priority": rt.priority_override, "effective_priority": rt.machine.effective_priority}
+
+    # ---- keepalived's dumps (actions/dumps.py) -----------------------------------------------
+
+    def _dump_signals(self, loop: asyncio.AbstractEventLoop) -> None:
+        """keepalived's DATA, STATS, STATS_CLEAR and JSON signals write its dump files."""
+        numbers = dumps.signal_numbers()
+        for name, kind, clear in (("DATA", "data", False), ("STATS", "stats", False),
+                                  ("STATS_CLEAR", "stats", True), ("JSON", "json", False)):
+            loop.add_signal_handler(numbers[name], lambda k=kind, c=clear: asyncio.ensure_future(self.write_dump(k, c)))
+
+    def _tracker_readings(self) -> dict[tuple[str, str], Any]:
+        readings: dict[tuple[str, str], Any] = {}
+        if self.file_tracker is not None:
+            readings.update({("file", n): w.value for n, w in self.file_tracker.files.items()})
+        if self.process_tracker is not None:
+            readings.update({("process", n): (len(c.pids), c.have_quorum)
+                             for n, c in self.process_tracker.counters.items()})
+        return readings
+
+    def dump(self, kind: str) -> str | list[dict[str, Any]]:
+        """The text (``data``, ``stats``) or JSON document (``json``) keepalived would write."""
+        assert self.config is not None
+        statuses = {name: rt.status() for name, rt in self.instances.items()}
+        if kind == "stats":
+            return dumps.stats_text([statuses[n] for n in self.config.instances if n in statuses])
+        if kind == "json":
+            return dumps.json_doc(self.config, statuses)
+        return dumps.data_text(self.config, statuses, self._tracker_readings())
+
+    async def write_dump(self, kind: str, clear: bool = False) -> None:
+        """Write one dump file where keepalived writes it; STATS_CLEAR then zeroes the counters."""
+        if self.config is None:
+            return
+        content = self.dump(kind)
+        text = content if isinstance(content, str) else json.dumps(content) + "\n"
+        path = dumps.paths(self.config.global_defs)[kind]
+        if clear:
+            for rt in self.instances.values():
+                rt.machine.counters = Counters()
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, dumps.write_file, path, text)
+            log.info("%s dump written to %s", kind, path)
+        except OSError as exc:
+            log.error("Can't open dump file %s: %s", path, exc)
+
+    async def _cmd_dump(self, request: dict[str, Any]) -> dict[str, Any]:
+        kind = request.get("kind", "data")
+        if kind not in ("data", "stats", "json"):
+            return {"ok": False, "error": "kind must be data, stats or json"}
+        return {"kind": kind, "dump": self.dump(kind)}
 
 
 def _weighted(ok: bool, weight: int, reverse: bool) -> int:

@@ -29,6 +29,8 @@ ROLE_OWNED = {"state", "config_dir", "main_config"}
 # variable -> (module, loop variable or None, task file)
 KINDS = {
     "vrrp_global": ("vrrp_global", None, "write_global.yml"),
+    "vrrp_track_files": ("vrrp_track_file", "vrrp_track_files", "write_track_files.yml"),
+    "vrrp_track_processes": ("vrrp_track_process", "vrrp_track_processes", "write_track_processes.yml"),
     "vrrp_scripts": ("vrrp_script", "vrrp_scripts", "write_scripts.yml"),
     "vrrp_instances": ("vrrp_instance", "vrrp_instances", "write_instances.yml"),
     "vrrp_sync_groups": ("vrrp_sync_group", "vrrp_sync_groups", "write_sync_groups.yml"),

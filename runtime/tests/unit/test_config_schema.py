@@ -54,6 +54,26 @@ global_defs {
     notify_fifo_script /usr/local/bin/all.sh
     smtp_alert false
     vrrp_strict
+    state_dump_file /var/run/vrrpd/
+    stats_dump_file /var/run/vrrpd/stats.txt
+    json_dump_file state.json
+    tmp_config_directory /var/tmp/vrrpd
+}
+track_file up {
+    file /run/up
+    weight -10 reverse
+    init_file 1 overwrite
+}
+vrrp_track_process daemon {
+    process "/usr/sbin/daemon" -f "a b"
+    param_match partial
+    weight 20 reverse
+    quorum 2
+    quorum_max 4
+    delay 1.5
+    fork_delay 0.5
+    terminate_delay 2
+    full_command
 }
 vrrp_script chk {
     script "/bin/check 'a b'"
@@ -107,6 +127,12 @@ vrrp_instance V4 {
     track_script {
         chk weight -50 noreverse
     }
+    track_file {
+        up weight 3 reverse
+    }
+    track_process {
+        daemon weight -254
+    }
     dont_track_primary
     use_vmac
     lower_prio_no_advert
@@ -145,6 +171,8 @@ vrrp_sync_group G {
     smtp_alert
     track_interface { eth3 weight 5 }
     track_script { chk }
+    track_file { up }
+    track_process { daemon noreverse }
     sync_group_tracking_weight
 }
 """

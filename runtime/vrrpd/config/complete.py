@@ -28,9 +28,10 @@ from typing import Any
 
 from .diagnostics import Location, Reporter
 from .lexer import QuoteError, split_words
+from . import complete_track
 from .model import (DEFAULT_MCAST_GROUP4, DEFAULT_MCAST_GROUP6, Auth, Config, Family, Fifo,
-                    GlobalDefs, Instance, NotifyScript, SmtpServer, SyncGroup, TrackInterface,
-                    TrackScript, VirtualAddress, VirtualRoute, VrrpScript)
+                    GlobalDefs, Instance, NotifyScript, SmtpServer, SyncGroup, TrackFile, TrackInterface,
+                    TrackProcess, TrackScript, VirtualAddress, VirtualRoute, VrrpScript)
 from .schema import NOTIFY_KEYWORDS
 
 VRRP_MAX_ADDR = 255
@@ -149,6 +150,8 @@ class _Completer:
             vrrp_notify_fifo_script=self.script(g.get("vrrp_notify_fifo_script"),
                                                 ("global_defs", "vrrp_notify_fifo_script")),
             vrrpd_metrics_listen=g.get("vrrpd_metrics_listen"),
+            **{key: g.get(key) for key in ("state_dump_file", "stats_dump_file", "json_dump_file",
+                                           "tmp_config_directory")},
         )
 
     # -- vrrp_script ----------------------------------------------------------
@@ -187,16 +190,33 @@ class _Completer:
         return tuple(out)
 
     def track_scripts(self, items: list[Any], path: tuple[Any, ...], owner: str,
-                      scripts: dict[str, VrrpScript]) -> tuple[TrackScript, ...]:
+                      scripts: dict[str, Any], what: str = "script") -> tuple[TrackScript, ...]:
+        """Tracked scripts, files or processes (``what``); unknown names are warned about and dropped."""
         out = []
         for index, item in enumerate(items):
             if isinstance(item, str):
                 item = {"name": item}
             if item["name"] not in scripts:
-                self.warning(path + (index,), f"({owner}) track script {item['name']} not found, ignoring")
+                self.warning(path + (index,), f"({owner}) track {what} {item['name']} not found, ignoring")
                 continue
             out.append(TrackScript(item["name"], item.get("weight"), item.get("reverse")))
         return tuple(out)
+
+    def trackers(self, d: dict[str, Any], path: tuple[Any, ...], owner: str) -> dict[str, Any]:
+        """The ``track_files``/``track_processes`` model fields of an instance or sync group."""
+        return {"track_files": self.track_scripts(d.get("track_file", []), path + ("track_file",), owner,
+                                                  self.data.get("track_files", {}), "file"),
+                "track_processes": self.track_scripts(d.get("track_process", []), path + ("track_process",),
+                                                      owner, self.data.get("track_processes", {}), "process")}
+
+    def track_blocks(self) -> tuple[dict[str, TrackFile], dict[str, TrackProcess]]:
+        files = {name: complete_track.track_file(name, d) for name, d in self.data.get("track_files", {}).items()}
+        processes = {}
+        for name, d in self.data.get("track_processes", {}).items():
+            process = complete_track.track_process(name, d, self.error)
+            if process is not None:
+                processes[name] = process
+        return files, processes
 
     # -- vrrp_instance ------------------------------------------------------------
 
@@ -490,6 +510,7 @@ class _Completer:
             track_interfaces=self.track_interfaces(d.get("track_interface", [])),
             track_scripts=self.track_scripts(d.get("track_script", []), p + ("track_script",),
                                              name, scripts),
+            **self.trackers(d, p, name),
             dont_track_primary=d.get("dont_track_primary", False),
             use_vmac=use_vmac,
             lower_prio_no_advert=lower_prio_no_advert,
@@ -558,9 +579,11 @@ class _Completer:
             sync_groups[name] = group
         instances = {n: _with_group(i, member_of.get(n)) for n, i in instances.items()}
 
+        track_files, track_processes = self.track_blocks()
         if self.reporter.has_errors or errors_before:
             return None
-        return Config(g, instances, scripts, sync_groups, dict(self.locations))
+        return Config(g, instances, scripts, sync_groups, track_files=track_files,
+                      track_processes=track_processes, locations=dict(self.locations))
 
     def check_vrids(self, instances: dict[str, Instance]) -> None:
         """One VRID per interface and family, except unicast instances with disjoint peers."""
@@ -599,6 +622,7 @@ class _Completer:
             track_interfaces=self.track_interfaces(d.get("track_interface", [])),
             track_scripts=self.track_scripts(d.get("track_script", []), p + ("track_script",),
                                              name, scripts),
+            **self.trackers(d, p, name),
             sync_group_tracking_weight=d.get("sync_group_tracking_weight", False),
         )
 

@@ -88,6 +88,11 @@ class GlobalDefs:
     vrrp_notify_fifo: Fifo | None = None
     vrrp_notify_fifo_script: NotifyScript | None = None
     vrrpd_metrics_listen: str | None = None
+    #: keepalived's dump files: None means keepalived.data/.stats/.json in $TMPDIR or /tmp
+    state_dump_file: str | None = None
+    stats_dump_file: str | None = None
+    json_dump_file: str | None = None
+    tmp_config_directory: str | None = None
 
     @property
     def email_enabled(self) -> bool:
@@ -176,6 +181,48 @@ class TrackScript:
 
 
 @dataclass(frozen=True)
+class TrackFile:
+    """``track_file NAME``: an integer in a file moves priority (value x weight) or causes FAULT.
+
+    ``init`` asks for the file to be created with ``init_value`` when missing
+    (``init_overwrite``: written even when present, at start only).
+    """
+
+    name: str
+    path: str
+    weight: int = 1
+    reverse: bool = False
+    init: bool = False
+    init_value: int = 0
+    init_overwrite: bool = False
+
+
+ParamMatch = Literal["none", "exact", "initial", "partial"]
+
+
+@dataclass(frozen=True)
+class TrackProcess:
+    """``vrrp_track_process NAME``: how many matching processes run decides quorum.
+
+    Without ``full_command`` the name is compared with the process's
+    ``comm``; with it, with argv[0]; ``params`` (the words after the name)
+    are then compared with the rest of the command line by ``param_match``.
+    """
+
+    name: str
+    process: str
+    params: tuple[str, ...] = ()
+    param_match: ParamMatch = "none"
+    full_command: bool = False
+    weight: int = 0
+    reverse: bool = False
+    quorum: int = 1
+    quorum_max: int = 2**32 - 1
+    fork_delay: float = 0.0
+    terminate_delay: float = 0.0
+
+
+@dataclass(frozen=True)
 class Instance:
     """One vrrp_instance, completed like keepalived's ``vrrp_complete_instance()``."""
 
@@ -212,6 +259,9 @@ class Instance:
     accept: bool = True
     track_interfaces: tuple[TrackInterface, ...] = ()
     track_scripts: tuple[TrackScript, ...] = ()
+    #: tracked files and processes: ``weight``/``reverse`` None means the tracker's own
+    track_files: tuple[TrackScript, ...] = ()
+    track_processes: tuple[TrackScript, ...] = ()
     dont_track_primary: bool = False
     use_vmac: str | None = None
     lower_prio_no_advert: bool = False
@@ -276,6 +326,8 @@ class SyncGroup:
     smtp_alert: bool = False
     track_interfaces: tuple[TrackInterface, ...] = ()
     track_scripts: tuple[TrackScript, ...] = ()
+    track_files: tuple[TrackScript, ...] = ()
+    track_processes: tuple[TrackScript, ...] = ()
     sync_group_tracking_weight: bool = False
 
 
@@ -287,6 +339,8 @@ class Config:
     instances: dict[str, Instance] = field(default_factory=dict)
     scripts: dict[str, VrrpScript] = field(default_factory=dict)
     sync_groups: dict[str, SyncGroup] = field(default_factory=dict)
+    track_files: dict[str, TrackFile] = field(default_factory=dict)
+    track_processes: dict[str, TrackProcess] = field(default_factory=dict)
     locations: dict[tuple[Any, ...], Location] = field(default_factory=dict, compare=False, repr=False)
 
     def where(self, *path: Any) -> Location | None:

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 from .diagnostics import Location, Reporter
 from .kinds import MISSING, Field, Kind, ParseContext, Rejected
 from .lexer import Tok, Token
-from .schema import OUT_OF_SCOPE_BLOCKS, OUT_OF_SCOPE_GLOBAL_PREFIXES, TOP_BLOCKS, TopBlock
+from .schema import INNER_TOO, OUT_OF_SCOPE_BLOCKS, OUT_OF_SCOPE_GLOBAL_PREFIXES, TOP_BLOCKS, TopBlock
 
 
 @dataclass
@@ -108,7 +108,7 @@ class _TreeBuilder:
 
 
 #: Keywords that only exist at top level: meeting one inside a block means a '}' is missing.
-TOP_LEVEL_ONLY = frozenset(TOP_BLOCKS) | {"virtual_server", "virtual_server_group"}
+TOP_LEVEL_ONLY = (frozenset(TOP_BLOCKS) - INNER_TOO) | {"virtual_server", "virtual_server_group"}
 
 
 def parse_statements(tokens: Sequence[Token], reporter: Reporter,
@@ -171,7 +171,7 @@ def build_block(owner: Statement, fields: Sequence[Field], ctx: ParseContext,
 
 
 def _unknown(stmt: Statement, ctx: ParseContext, label: str, path: tuple[Any, ...]) -> None:
-    if stmt.name in TOP_BLOCKS:
+    if stmt.name in TOP_BLOCKS and stmt.name not in INNER_TOO:
         ctx.error(stmt.location, f"'{stmt.name}' cannot appear inside '{label}' - "
                   "is a '}' missing before this line?")
     elif path == ("global_defs",) and stmt.name.startswith(OUT_OF_SCOPE_GLOBAL_PREFIXES):

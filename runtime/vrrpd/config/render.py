@@ -30,9 +30,11 @@ def render_block(block: TopBlock, name: str | None, body: dict[str, Any]) -> str
 def render_config(data: dict[str, Any]) -> str:
     """keepalived.conf text for a (validated) dict form."""
     parts: list[str] = []
+    written: set[str] = set()
     for block in TOP_BLOCKS.values():
-        if block.key not in data:
-            continue
+        if block.key not in data or block.key in written:
+            continue      # a deprecated synonym (vrrp_track_file) shares its block's key
+        written.add(block.key)
         if not block.named:
             parts.append(render_block(block, None, data[block.key]))
         else:

@@ -36,6 +36,7 @@ from .items import address_list, peer_list, route_list, track_list
 from .listen import parse_listen
 from .kinds import (Field, Flag, IntRange, IPAddress, OptionalValue, Scalar, SubBlock, Text,
                     Timer, Weight, WordList, Words, block_schema)
+from .track_kinds import CommandWords, InitFile
 
 
 def Multicast(version: int) -> Any:
@@ -115,6 +116,11 @@ GLOBAL_FIELDS: tuple[Field, ...] = (
     Field("vrrp_notify_fifo_script", _command()),
     # vrrpd's own: where /metrics is served (off by default; keepalived warns on it and goes on)
     Field("vrrpd_metrics_listen", Scalar(ListenAddress)),
+    # keepalived's dump files (SIGUSR1 data, SIGUSR2 stats, JSON signal) and its config copy directory
+    Field("state_dump_file", Scalar(Text)),
+    Field("stats_dump_file", Scalar(Text)),
+    Field("json_dump_file", Scalar(Text)),
+    Field("tmp_config_directory", Scalar(Text)),
 )
 
 # --------------------------------------------------------------------------
@@ -156,6 +162,8 @@ INSTANCE_FIELDS: tuple[Field, ...] = (
     Field("accept", Flag(), aliases={"no_accept": Flag(present=False)}),
     Field("track_interface", track_list(-253, 253, ("reverse",))),
     Field("track_script", track_list(-253, 253, ("reverse", "noreverse"))),
+    Field("track_file", track_list(-254, 254, ("reverse", "noreverse"))),
+    Field("track_process", track_list(-254, 254, ("reverse", "noreverse"))),
     Field("dont_track_primary", Flag()),
     Field("use_vmac", OptionalValue(Text)),
     Field("lower_prio_no_advert", Flag(bool_arg=True)),
@@ -186,7 +194,33 @@ SYNC_GROUP_FIELDS: tuple[Field, ...] = (
     Field("smtp_alert", Flag(bool_arg=True)),
     Field("track_interface", track_list(-253, 253, ("reverse",))),
     Field("track_script", track_list(-253, 253, ("reverse", "noreverse"))),
-    Field("sync_group_tracking_weight", Flag()),
+    Field("track_file", track_list(-254, 254, ("reverse", "noreverse"))),
+    Field("track_process", track_list(-254, 254, ("reverse", "noreverse"))),
+    # global_tracking: keepalived's deprecated name of sync_group_tracking_weight
+    Field("sync_group_tracking_weight", Flag(), aliases={"global_tracking": Flag()}),
+)
+
+# --------------------------------------------------------------------------
+# track_file NAME (vrrp_track_file) and vrrp_track_process NAME (reference §1.4)
+
+TRACK_FILE_FIELDS: tuple[Field, ...] = (
+    Field("file", Scalar(Text), required=True),
+    Field("weight", Weight(-254, 254)),
+    Field("init_file", InitFile()),
+)
+
+PARAM_MATCHES = ("initial", "partial")
+
+TRACK_PROCESS_FIELDS: tuple[Field, ...] = (
+    Field("process", CommandWords(), required=True),
+    Field("param_match", OptionalValue(In(PARAM_MATCHES))),   # bare: exact
+    Field("weight", Weight(-254, 254)),
+    Field("quorum", Scalar(IntRange(1, 65535))),
+    Field("quorum_max", Scalar(IntRange(0, 65535))),
+    Field("delay", Scalar(Timer(0, 3600, low_included=False))),
+    Field("fork_delay", Scalar(Timer(0, 3600, low_included=False))),
+    Field("terminate_delay", Scalar(Timer(0, 3600, low_included=False))),
+    Field("full_command", Flag()),
 )
 
 
@@ -205,13 +239,18 @@ TOP_BLOCKS: dict[str, TopBlock] = {b.keyword: b for b in (
     TopBlock("vrrp_instance", "vrrp_instances", INSTANCE_FIELDS, named=True),
     TopBlock("vrrp_script", "vrrp_scripts", SCRIPT_FIELDS, named=True),
     TopBlock("vrrp_sync_group", "vrrp_sync_groups", SYNC_GROUP_FIELDS, named=True),
+    TopBlock("track_file", "track_files", TRACK_FILE_FIELDS, named=True),
+    TopBlock("vrrp_track_file", "track_files", TRACK_FILE_FIELDS, named=True),  # deprecated synonym
+    TopBlock("vrrp_track_process", "track_processes", TRACK_PROCESS_FIELDS, named=True),
 )}
+
+#: top-level block keywords that are also keywords inside instances and sync groups
+INNER_TOO = frozenset({"track_file"})
 
 #: Top-level blocks keepalived knows and vrrpd deliberately does not implement.
 OUT_OF_SCOPE_BLOCKS = frozenset({
     "virtual_server", "virtual_server_group", "real_server", "SSL", "bfd_instance",
     "static_ipaddress", "static_routes", "static_rules", "garp_group", "track_group",
-    "vrrp_track_file", "track_file", "vrrp_track_process", "track_process",
     "linkbeat_interfaces", "interface_up_down_delays", "net_namespace", "net_namespace_ipvs",
     "instance", "use_pid_dir", "child_wait_time", "linkbeat_use_polling",
 })
@@ -250,11 +289,15 @@ def Named(block: Schema) -> Any:
     return All(names, {str: block})
 
 
+TRACK_FILE_SCHEMA = block_schema(TRACK_FILE_FIELDS)
+TRACK_PROCESS_SCHEMA = block_schema(TRACK_PROCESS_FIELDS)
 CONFIG_SCHEMA = Schema({
     Optional("global_defs"): GLOBAL_DEFS_SCHEMA,
     Optional("vrrp_instances"): Named(INSTANCE_SCHEMA),
     Optional("vrrp_scripts"): Named(SCRIPT_SCHEMA),
     Optional("vrrp_sync_groups"): Named(SYNC_GROUP_SCHEMA),
+    Optional("track_files"): Named(TRACK_FILE_SCHEMA),
+    Optional("track_processes"): Named(TRACK_PROCESS_SCHEMA),
 })
 
 
