@@ -130,6 +130,12 @@ options:
         C(http://ADDR:PORT/metrics), given as C([ADDR]:PORT), for example V(198.51.100.1:9650) or V([::]:9650).
       - Read when the daemon starts (a change needs a restart). Needs C(prometheus_client) on the host.
     type: str
+  dynamic_interfaces:
+    description:
+      - V(true) lets the configuration name interfaces that do not exist yet (C(dynamic_interfaces)); an
+        instance on a missing interface is in FAULT until it appears. Without it vrrpd refuses to start.
+      - V(allow_if_changes) also accepts an interface re-created as another type or on another parent.
+    type: raw
 seealso:
   - module: crans.vrrp.vrrp_instance
 """
@@ -215,6 +221,7 @@ def argument_spec():
         vrrp_notify_fifo=dict(type='raw'),
         vrrp_notify_fifo_script=command_option(),
         vrrpd_metrics_listen=dict(type='str'),
+        dynamic_interfaces=dict(type='raw'),
     )
     return spec
 

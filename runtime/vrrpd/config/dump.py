@@ -101,6 +101,8 @@ def format_global(g: GlobalDefs) -> list[str]:
         f" VRRP notify FIFO = {_fifo(g.vrrp_notify_fifo)}",
         f" VRRP notify FIFO script = {_script(g.vrrp_notify_fifo_script)}",
         *([f" Metrics listen = {g.vrrpd_metrics_listen}"] if g.vrrpd_metrics_listen else []),
+        f" Dynamic interfaces = {_yes(g.dynamic_interfaces)}",
+        *([f" Allow interface changes = {_yes(g.allow_if_changes)}"] if g.dynamic_interfaces else []),
     ]
     return lines
 
@@ -117,6 +119,7 @@ def format_instance(i: Instance) -> list[str]:
         f"   Using src_ip = {i.source_ip or 'interface address'}",
         f"   Unicast source = {i.unicast_src_ip or 'none'}",
         f"   Multicast source = {i.mcast_src_ip or 'none'}",
+        f"   Track source address = {_yes(i.track_src_ip)}",
     ]
     if i.unicast_peers:
         lines += _listing("Unicast Peers", (str(p) for p in i.unicast_peers), "   ")

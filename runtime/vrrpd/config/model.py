@@ -88,6 +88,8 @@ class GlobalDefs:
     vrrp_notify_fifo: Fifo | None = None
     vrrp_notify_fifo_script: NotifyScript | None = None
     vrrpd_metrics_listen: str | None = None
+    dynamic_interfaces: bool = False              # a missing interface is FAULT, not a refusal to start
+    allow_if_changes: bool = False                # ... and may come back as another type or on another parent
 
     @property
     def email_enabled(self) -> bool:
@@ -220,6 +222,7 @@ class Instance:
     skip_check_adv_addr: bool = False
     v3_checksum_as_v2: bool = False
     down_timer_adverts: int = 3
+    track_src_ip: bool = False                  # FAULT while the configured source is not on the interface
     strict: bool = False
     sync_group: str | None = None
 
