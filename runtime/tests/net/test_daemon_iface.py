@@ -113,9 +113,19 @@ def test_backup_leaves_fault_to_backup_under_a_higher_peer(make_lab: Any) -> Non
 
 def _recreate_eth0(lab: Lab, index: int) -> None:
     """Delete node ``index``'s eth0 (its veth) and create it again, as ifupdown re-creates a bond."""
-    node, iface = lab.node(index), lab.node(index).interfaces["eth0"]
+    _delete_eth0(lab, index)
+    _create_eth0(lab, index)
+
+
+def _delete_eth0(lab: Lab, index: int) -> None:
+    node = lab.node(index)
     node.run(["ip", "link", "del", "eth0"])
     node._ifindex.pop("eth0", None)  # the lab caches indexes of the links it made: this one is new
+
+
+def _create_eth0(lab: Lab, index: int) -> None:
+    """Create node ``index``'s eth0 as the lab made it: same MAC, addresses, bridge port."""
+    node, iface = lab.node(index), lab.node(index).interfaces["eth0"]
     node.run(["ip", "link", "add", "eth0", "address", iface.mac, "type", "veth", "peer", "name", iface.port,
               "netns", lab.switch])
     lab.link_up(lab.node(index), "eth0", wait=None)  # re-adds the lab's addresses
@@ -217,3 +227,76 @@ def test_interop_keepalived_ipv6_links_coming_up(make_lab: Any, keepalived_bin: 
     _drop_vips(lab.node(3), vips)
     assert_holds(lambda: _holders(lab, vip) == {2}, 1.0, 0.01, "node 2 keeps the VIP after keepalived crashes")
     assert two.instance()["counters"]["rejected"] == {}
+
+
+def _dynamic_conf(priority: int, vips: tuple[str, ...], dynamic: str = "dynamic_interfaces", **extra: Any) -> str:
+    return keepalived_conf(vrrp_instance(priority=priority, vips=vips, **{**FAST, **extra}), global_extra=dynamic)
+
+
+def test_missing_interface_refused_without_dynamic_interfaces(make_lab: Any) -> None:
+    """keepalived exits on a configured interface that does not exist; so does vrrpd, naming it."""
+    lab = make_lab(1)
+    _delete_eth0(lab, 1)
+    peer = VrrpdPeer(lab.node(1), _dynamic_conf(150, FAMILIES["ipv4"]["vips"], dynamic=""))
+    result = lab.node(1).run(peer.argv(), check=False, timeout=30)
+    assert result.returncode != 0, result.stderr
+    assert "(VI_1) interface eth0 does not exist (set dynamic_interfaces to wait for it)" in result.stderr
+    assert "started with" not in result.stderr
+
+
+@pytest.mark.parametrize("dynamic", ["dynamic_interfaces", "dynamic_interfaces allow_if_changes"])
+def test_dynamic_interfaces_waits_in_fault_for_the_interface(make_lab: Any, dynamic: str) -> None:
+    """With dynamic_interfaces: FAULT "interface eth0 missing", then the election once it is created."""
+    lab = make_lab(2)
+    vips = FAMILIES["ipv4"]["vips"]
+    vip = vips[0].split("/")[0]
+    _delete_eth0(lab, 1)
+    one = VrrpdPeer(lab.node(1), _dynamic_conf(150, vips, dynamic)).start()
+    two = VrrpdPeer(lab.node(2), _conf(100, vips)).start()
+    peers = {1: one, 2: two}
+    _one_master(lab, peers, vip, 2)
+    status = one.instance()
+    assert status["state"] == "FAULT" and status["fault_reason"] == "interface eth0 missing", status
+    _create_eth0(lab, 1)
+    elapsed = wait_until(lambda: one.state() == "MASTER", DOWN_150 + SLACK + 2, 0.005,
+                         "node 1 MASTER once eth0 exists")
+    print(f"MASTER {elapsed:.3f} s after eth0 was created (Master_Down {DOWN_150:.3f} s)")
+    _one_master(lab, peers, vip, 1)
+    assert one.instance()["faults"] == [] and two.instance()["master_address"] == "198.51.100.11"
+    # and deleted again: FAULT, node 2 takes over
+    _delete_eth0(lab, 1)
+    wait_until(lambda: one.state() == "FAULT", 3, 0.01, "node 1 in FAULT once eth0 is gone")
+    assert one.instance()["fault_reason"] == "interface eth0 missing"
+    _one_master(lab, peers, vip, 2)
+
+
+def test_reload_naming_a_missing_interface_is_refused_without_dynamic_interfaces(make_lab: Any) -> None:
+    lab = make_lab(1)
+    vips = FAMILIES["ipv4"]["vips"]
+    one = VrrpdPeer(lab.node(1), _conf(150, vips)).start()
+    wait_until(lambda: one.state() == "MASTER", 5, 0.01, "node 1 MASTER")
+    answer = one.reload(_conf(150, vips) + vrrp_instance("VI_2", interface="eth9", vrid=52, vips=("198.51.100.102/24",)))
+    assert answer.get("reloaded") is False and "non-existent interface" in answer.get("error", ""), answer
+    assert set(one.status()["instances"]) == {"VI_1"} and one.state() == "MASTER"
+    assert "(VI_2) interface eth9 does not exist" in one.log_text()
+
+
+def test_track_src_ip_faults_while_the_configured_source_is_missing(make_lab: Any) -> None:
+    """track_src_ip: FAULT while mcast_src_ip is not on eth0, the election once it is, FAULT when it goes."""
+    lab = make_lab(2)
+    vips = FAMILIES["ipv4"]["vips"]
+    vip = vips[0].split("/")[0]
+    one = VrrpdPeer(lab.node(1), _conf(150, vips, extra="mcast_src_ip 198.51.100.31\ntrack_src_ip")).start()
+    two = VrrpdPeer(lab.node(2), _conf(100, vips)).start()
+    peers = {1: one, 2: two}
+    _one_master(lab, peers, vip, 2)
+    status = one.instance()
+    assert status["state"] == "FAULT", status
+    assert status["fault_reason"] == "source address 198.51.100.31 not on eth0", status
+    lab.node(1).run(["ip", "addr", "add", "198.51.100.31/24", "dev", "eth0"])
+    wait_until(lambda: one.state() == "MASTER", DOWN_150 + SLACK + 2, 0.005, "node 1 MASTER once its source is there")
+    _one_master(lab, peers, vip, 1)
+    assert two.instance()["master_address"] == "198.51.100.31"
+    lab.node(1).run(["ip", "addr", "del", "198.51.100.31/24", "dev", "eth0"])
+    wait_until(lambda: one.state() == "FAULT", 3, 0.01, "node 1 in FAULT when its source goes")
+    _one_master(lab, peers, vip, 2)
