@@ -193,40 +193,82 @@ def _drop_vips(node: Any, vips: tuple[str, ...]) -> None:
         node.run(["ip", "addr", "del", vip, "dev", "eth0"], check=False)
 
 
+def _dad_time(node: Any) -> float:
+    """The longest a new link-local stays tentative: the random delay before the first probe
+    (up to router_solicitation_delay) then dad_transmits probes retrans_time_ms apart (RFC 4862 §5.4)."""
+    delay = int(node.sysctl("net.ipv6.conf.eth0.router_solicitation_delay"))
+    probes = int(node.sysctl("net.ipv6.conf.eth0.dad_transmits"))
+    retrans_ms = int(node.sysctl("net.ipv6.neigh.eth0.retrans_time_ms"))
+    return max(delay, 1) + probes * retrans_ms / 1000
+
+
+#: a loaded CI machine (load ~9 on 2 cores seen): room on top of every protocol bound below
+LOADED = 3.0
+#: how long a daemon may take to answer on its control socket after being started (Python imports)
+STARTUP = 20.0
+
+
+def _takeover(lab: Lab, vip: str, index: int, bound: float, what: str) -> None:
+    elapsed = wait_until(lambda: _holders(lab, vip) == {index}, bound, 0.005, what)
+    print(f"{what}: {elapsed:.3f} s (bound {bound:.3f} s)")
+
+
 def test_interop_keepalived_ipv6_links_coming_up(make_lab: Any, keepalived_bin: str) -> None:
-    """Three nodes (two vrrpd, one keepalived) all started while their links are still down, DAD on."""
+    """Two vrrpd and one keepalived, all started while their links are still down (DAD on, no wait for
+    the link-locals), then crash and graceful takeovers both ways between vrrpd and keepalived.
+
+    Every bound is a protocol time (DAD, Master_Down, Skew_Time at 0.1 s adverts) plus LOADED.
+    """
     lab = make_lab(3, dad=True)
     vips = FAMILIES["ipv6"]["vips"]
     vip = vips[-1].split("/")[0]
+    down = {p: master_down_interval(3, p, 10) for p in (50, 100, 150, 200)}
+    skew = {p: (256 - p) * 10 / 256 / 1000 for p in (50, 100)}
     for node in lab.nodes:
         lab.link_down(node, "eth0")   # admin down: no link-local at all
-    one = VrrpdPeer(lab.node(1), _conf(200, vips)).start()
-    two = VrrpdPeer(lab.node(2), _conf(150, vips)).start()
-    ka = KeepalivedPeer(lab.node(3), _conf(100, vips), binary=keepalived_bin).start()
+    one = VrrpdPeer(lab.node(1), _conf(200, vips)).start(STARTUP)
+    two = VrrpdPeer(lab.node(2), _conf(150, vips)).start(STARTUP)
+    ka = KeepalivedPeer(lab.node(3), _conf(100, vips), binary=keepalived_bin).start(STARTUP)
     for node in lab.nodes:
         lab.link_up(node, "eth0", wait=None)  # no wait for the addresses
+    dad = max(_dad_time(node) for node in lab.nodes)
+    # whoever finishes DAD first may win for a while; node 1 (200) preempts within its Master_Down
+    _takeover(lab, vip, 1, dad + down[150] + down[200] + LOADED, "node 1 MASTER after the links came up")
     peers = {1: one, 2: two}
     _one_master(lab, peers, vip, 1)
-    assert two.state() == "BACKUP" and ka.state() == "BACKUP"
-    # crash of vrrpd's master: the other vrrpd takes over; then SIGTERM of that one: keepalived takes over
+    # the others leave FAULT once their own DAD is over: both BACKUP, none stuck in FAULT
+    wait_until(lambda: two.state() == "BACKUP" and ka.state() == "BACKUP", dad + LOADED, 0.05,
+               "node 2 and keepalived BACKUP")
+
+    # vrrpd crashes: vrrpd takes over (Master_Down of 150)
     one.kill()
     _drop_vips(lab.node(1), vips)  # a crash leaves the VIPs behind
-    wait_until(lambda: _holders(lab, vip) == {2}, 3, 0.01, "node 2 takes over from a crashed node 1")
-    two.stop()
-    wait_until(lambda: _holders(lab, vip) == {3}, 3, 0.01, "keepalived takes over from a stopped node 2")
+    _takeover(lab, vip, 2, down[150] + LOADED, "vrrpd takes over from a crashed vrrpd")
+    # vrrpd crashes: keepalived takes over (Master_Down of 100)
+    two.kill()
+    _drop_vips(lab.node(2), vips)
+    _takeover(lab, vip, 3, down[100] + LOADED, "keepalived takes over from a crashed vrrpd")
     assert ka.state() == "MASTER"
-    # and back: vrrpd (higher) preempts keepalived, then keepalived crashes and returns to BACKUP on restart
-    two = VrrpdPeer(lab.node(2), _conf(150, vips), name="vrrpd2").start()
-    wait_until(lambda: _holders(lab, vip) == {2}, 3, 0.01, "node 2 preempts keepalived")
-    assert ka.state() == "BACKUP"
+    # vrrpd (150) comes back and preempts keepalived; then stops: keepalived takes over (Skew_Time of 100)
+    two = VrrpdPeer(lab.node(2), _conf(150, vips), name="vrrpd2").start(STARTUP)
+    _takeover(lab, vip, 2, down[150] + LOADED, "vrrpd preempts keepalived")
+    wait_until(lambda: ka.state() == "BACKUP", LOADED, 0.05, "keepalived BACKUP under vrrpd")
     two.stop()
-    wait_until(lambda: _holders(lab, vip) == {3}, 3, 0.01, "keepalived takes over (graceful)")
-    two = VrrpdPeer(lab.node(2), _conf(150, vips), name="vrrpd3").start()
-    wait_until(lambda: _holders(lab, vip) == {2}, 3, 0.01, "node 2 back")
+    _takeover(lab, vip, 3, skew[100] + LOADED, "keepalived takes over from a stopped vrrpd")
+    # vrrpd (50) as keepalived's backup: keepalived crashes, vrrpd takes over (Master_Down of 50)
+    one = VrrpdPeer(lab.node(1), _conf(50, vips), name="vrrpd-low").start(STARTUP)
+    wait_until(lambda: one.state() == "BACKUP", down[50] + LOADED, 0.02, "vrrpd BACKUP under keepalived")
     ka.kill()
     _drop_vips(lab.node(3), vips)
-    assert_holds(lambda: _holders(lab, vip) == {2}, 1.0, 0.01, "node 2 keeps the VIP after keepalived crashes")
-    assert two.instance()["counters"]["rejected"] == {}
+    _takeover(lab, vip, 1, down[50] + LOADED, "vrrpd takes over from a crashed keepalived")
+    # keepalived comes back (100) and preempts; then stops: vrrpd takes over (Skew_Time of 50)
+    ka.start(STARTUP)
+    _takeover(lab, vip, 3, down[100] + LOADED, "keepalived preempts vrrpd")
+    wait_until(lambda: one.state() == "BACKUP", LOADED, 0.02, "vrrpd BACKUP under keepalived")
+    ka.stop()
+    _takeover(lab, vip, 1, skew[50] + LOADED, "vrrpd takes over from a stopped keepalived")
+    assert_holds(lambda: _holders(lab, vip) == {1}, 0.5, 0.01, "vrrpd keeps the VIP alone")
+    assert one.instance()["counters"]["rejected"] == {}
 
 
 def _dynamic_conf(priority: int, vips: tuple[str, ...], dynamic: str = "dynamic_interfaces", **extra: Any) -> str:
