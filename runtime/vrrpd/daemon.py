@@ -47,6 +47,8 @@ log = logging.getLogger("vrrpd")
 
 #: instances applied between two yields to the loop during a (re)load
 APPLY_SLICE = 25
+#: IFA_F_TENTATIVE | IFA_F_DADFAILED: an IPv6 address that cannot be sent from (yet)
+_IFA_F_TENTATIVE_OR_FAILED = 0x40 | 0x08
 
 
 class ConfigRejected(Exception):
@@ -690,6 +692,8 @@ class Daemon:
         for event in events:
             if isinstance(event, AddrEvent) and event.kind == "del":
                 self._vip_removed(event)
+            elif isinstance(event, AddrEvent):
+                self._parent_link_local(event)
 
     def _follow_link(self, event: LinkEvent) -> None:
         """Re-open, close or re-join the sockets on this interface; re-create our VMACs."""
@@ -728,6 +732,33 @@ class Daemon:
         except Exception as exc:  # noqa: BLE001 - pyroute2's NetlinkError too; retried on the parent's next event
             log.info("(%s) VMAC %s not re-created yet: %s", cfg.name, cfg.use_vmac, exc)
 
+    def _parent_link_local(self, event: AddrEvent) -> None:
+        """An IPv6 VMAC sends from its parent's link-local: one that appears later is added to the VMAC."""
+        address = event.address.ip
+        if address.version != 6 or not address.is_link_local or event.flags & _IFA_F_TENTATIVE_OR_FAILED:
+            return
+        for rt in self.instances.values():
+            cfg = rt.cfg
+            if cfg.use_vmac and cfg.family == "inet6" and rt.source is None and \
+                    self._ifindex_or_none(cfg.interface) == event.ifindex:
+                log.info("(%s) parent %s has link-local %s: adding it to VMAC %s", cfg.name, cfg.interface,
+                         address, cfg.use_vmac)
+                asyncio.ensure_future(self._quietly(self.addresses.add(IPv6Interface(f"{address}/64"), cfg.use_vmac)))
+
+    def _ifindex_or_none(self, ifname: str | None) -> int | None:
+        try:
+            return self.links.ifindex(ifname) if ifname else None
+        except LookupError:
+            return None
+
+    @staticmethod
+    async def _quietly(step: Any) -> None:
+        """An address change on an interface that may be gone again by now: log, never raise."""
+        try:
+            await step
+        except (OSError, LookupError) as exc:
+            log.info("address change not made: %s", exc)
+
     def _vip_removed(self, event: AddrEvent) -> None:
         """A VIP deleted behind our back on a MASTER is put back, unless no_track."""
         for rt in self.instances.values():
@@ -736,7 +767,8 @@ class Daemon:
             for vip in rt.cfg.vips:
                 if vip.address == event.address and not vip.no_track:
                     log.warning("(%s) VIP %s removed externally, restoring", rt.name, vip.address)
-                    asyncio.ensure_future(self._add_vip(vip, rt.cfg.interface))
+                    # its interface may be gone (a VMAC deleted): then restored when it is re-created
+                    asyncio.ensure_future(self._quietly(self._add_vip(vip, rt.cfg.interface)))
 
     # ---- control ------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from netlab import KeepalivedPeer, Lab, assert_holds, keepalived_conf, vrrp_instance, wait_until
+from netlab import KeepalivedPeer, Lab, LabError, assert_holds, keepalived_conf, vrrp_instance, wait_until
 from vrrpd.core.timers import master_down_interval
 from vrrpd_peer import VrrpdPeer
 
@@ -342,3 +342,48 @@ def test_track_src_ip_faults_while_the_configured_source_is_missing(make_lab: An
     lab.node(1).run(["ip", "addr", "del", "198.51.100.31/24", "dev", "eth0"])
     wait_until(lambda: one.state() == "FAULT", 3, 0.01, "node 1 in FAULT when its source goes")
     _one_master(lab, peers, vip, 2)
+
+
+def _on_vmac(node: Any, vip: str) -> bool:
+    """Whether ``vip`` is on the node's vrrp.51 (False while that interface does not exist)."""
+    try:
+        return bool(node.has_address(vip, "vrrp.51"))
+    except LabError:
+        return False
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_vmac_recreated_after_deletion_and_with_its_parent(make_lab: Any, family: str) -> None:
+    """A use_vmac interface deleted behind our back, or with its parent, is made again; the MASTER's VIPs
+    go back on it (they went with the old one) and the election ends with one MASTER."""
+    f = FAMILIES[family]
+    vip = f["vips"][-1].split("/")[0]
+    lab = make_lab(2)
+    one = VrrpdPeer(lab.node(1), _conf(150, f["vips"], extra="use_vmac")).start()
+    two = VrrpdPeer(lab.node(2), _conf(100, f["vips"], extra="use_vmac")).start()
+    peers = {1: one, 2: two}
+    _one_master(lab, peers, vip, 1)
+    assert lab.node(1).has_address(vip, "vrrp.51")
+    lab.node(1).run(["ip", "link", "del", "vrrp.51"])
+    wait_until(lambda: _on_vmac(lab.node(1), vip), DOWN_150 + SLACK + 2, 0.01, "VIP back on a new vrrp.51")
+    _one_master(lab, peers, vip, 1)
+    _recreate_eth0(lab, 1)   # the macvlan goes with its parent
+    wait_until(lambda: _on_vmac(lab.node(1), vip), DOWN_150 + SLACK + 2, 0.01, "VIP on vrrp.51 made again")
+    _one_master(lab, peers, vip, 1)
+    assert one.instance()["faults"] == [] and two.state() == "BACKUP"
+
+
+def test_ipv6_vmac_takes_the_parents_link_local_when_it_appears(make_lab: Any) -> None:
+    """An IPv6 VMAC sends from its parent's link-local; one that appears after the VMAC was made is added."""
+    f = FAMILIES["ipv6"]
+    vip = f["vips"][-1].split("/")[0]
+    lab = make_lab(1)
+    node = lab.node(1)
+    node.run(["sh", "-c", f["flush"]])
+    one = VrrpdPeer(node, _conf(150, f["vips"], extra="use_vmac")).start()
+    wait_until(lambda: one.state() == "FAULT", 3, 0.01, "FAULT: no link-local to give the VMAC")
+    assert one.instance()["fault_reason"] == "no source address on vrrp.51"
+    _add(node, f["first"])
+    wait_until(lambda: one.state() == "MASTER", DOWN_150 + SLACK + 2, 0.01, "MASTER once the parent has one")
+    assert one.instance()["source"] == "fe80::1:11" and node.has_address("fe80::1:11", "vrrp.51")
+    node.wait_address(vip, 3, ifname="vrrp.51")
