@@ -317,7 +317,8 @@ def test_reload_naming_a_missing_interface_is_refused_without_dynamic_interfaces
     vips = FAMILIES["ipv4"]["vips"]
     one = VrrpdPeer(lab.node(1), _conf(150, vips)).start()
     wait_until(lambda: one.state() == "MASTER", 5, 0.01, "node 1 MASTER")
-    answer = one.reload(_conf(150, vips) + vrrp_instance("VI_2", interface="eth9", vrid=52, vips=("198.51.100.102/24",)))
+    missing = vrrp_instance("VI_2", interface="eth9", vrid=52, vips=("198.51.100.102/24",))
+    answer = one.reload(_conf(150, vips) + missing)
     assert answer.get("reloaded") is False and "non-existent interface" in answer.get("error", ""), answer
     assert set(one.status()["instances"]) == {"VI_1"} and one.state() == "MASTER"
     assert "(VI_2) interface eth9 does not exist" in one.log_text()
