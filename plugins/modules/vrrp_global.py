@@ -143,6 +143,12 @@ options:
   tmp_config_directory:
     description: keepalived's directory for a copy of the configuration; accepted, dumps do not use it (as in keepalived).
     type: str
+  dynamic_interfaces:
+    description:
+      - V(true) lets the configuration name interfaces that do not exist yet (C(dynamic_interfaces)); an
+        instance on a missing interface is in FAULT until it appears. Without it vrrpd refuses to start.
+      - V(allow_if_changes) also accepts an interface re-created as another type or on another parent.
+    type: raw
 seealso:
   - module: crans.vrrp.vrrp_instance
 """
@@ -232,6 +238,7 @@ def argument_spec():
         stats_dump_file=dict(type='str'),
         json_dump_file=dict(type='str'),
         tmp_config_directory=dict(type='str'),
+        dynamic_interfaces=dict(type='raw'),
     )
     return spec
 

@@ -241,6 +241,9 @@ options:
   down_timer_adverts:
     description: Number of missed adverts before the MASTER is declared down (1 to 100).
     type: int
+  track_src_ip:
+    description: FAULT while the configured O(unicast_src_ip) or O(mcast_src_ip) is not on O(interface).
+    type: bool
 seealso:
   - module: crans.vrrp.vrrp_global
   - module: crans.vrrp.vrrp_script
@@ -394,6 +397,7 @@ def argument_spec():
         skip_check_adv_addr=dict(type='bool'),
         v3_checksum_as_v2=dict(type='bool'),
         down_timer_adverts=dict(type='int'),
+        track_src_ip=dict(type='bool'),
     )
     spec.update(notify_options())
     return spec

@@ -44,12 +44,16 @@ from .track.files import FileTracker
 from .track.processes import ProcessTracker
 from .track.scripts import ScriptTracker
 from . import switchover, systemd
+from .io import InterfaceNotFoundError
+from .presence import missing_interfaces
 
 log = logging.getLogger("vrrpd")
 
 
 #: instances applied between two yields to the loop during a (re)load
 APPLY_SLICE = 25
+#: IFA_F_TENTATIVE | IFA_F_DADFAILED: an IPv6 address that cannot be sent from (yet)
+_IFA_F_TENTATIVE_OR_FAILED = 0x40 | 0x08
 
 
 class ConfigRejected(Exception):
@@ -119,6 +123,7 @@ class Daemon:
         loop = asyncio.get_running_loop()
         config = self.read_config(self.config_path)
         self.control.prepare()  # an unsafe state directory stops the start before any VIP moves
+        self._refuse_missing_interfaces(config)
         if self.pid_file:
             with open(self.pid_file, "w", encoding="ascii") as handle:
                 handle.write(f"{os.getpid()}\n")
@@ -136,6 +141,15 @@ class Daemon:
         self.systemd.send("STOPPING=1")
         await self.shutdown()
         return 0
+
+    @staticmethod
+    def _refuse_missing_interfaces(config: Config) -> None:
+        """keepalived without dynamic_interfaces: a configured interface that does not exist is fatal."""
+        missing = missing_interfaces(config)
+        for problem in missing:
+            log.error("%s", problem)
+        if missing:
+            raise ConfigRejected("non-existent interface specified in configuration, see above")
 
     def _notify_ready(self) -> None:
         """Type=notify: READY once sockets are open and instances started; then the watchdog."""
@@ -221,6 +235,7 @@ class Daemon:
             try:
                 config = await asyncio.get_running_loop().run_in_executor(
                     self._config_reader, self._parse_off_loop, self.config_path)
+                self._refuse_missing_interfaces(config)
             except (ConfigRejected, OSError) as exc:
                 log.error("reload refused, keeping the running configuration: %s", exc)
                 self.reloads["refused"] += 1
@@ -249,7 +264,7 @@ class Daemon:
                 new_runtimes[name] = rt
                 continue
             if cfg.use_vmac:
-                await self._create_vmac(cfg)
+                await self._first_vmac(cfg, config)
             endpoint = self.endpoints.get(endpoint_key(cfg)) or self._open_endpoint(cfg)
             rt = InstanceRuntime(self, cfg, endpoint)
             endpoint.instances[cfg.virtual_router_id] = rt
@@ -312,8 +327,19 @@ class Daemon:
             if parent_ll is not None:
                 await self.addresses.add(IPv6Interface(f"{parent_ll}/64"), cfg.use_vmac)
 
+    async def _first_vmac(self, cfg: Instance, config: Config) -> None:
+        """Create an instance's VMAC; with dynamic_interfaces its parent may not exist yet (made when it does)."""
+        try:
+            await self._create_vmac(cfg)
+        except InterfaceNotFoundError:
+            if not config.global_defs.dynamic_interfaces:
+                raise
+            log.warning("(%s) interface %s does not exist yet: VMAC %s made when it does", cfg.name,
+                        cfg.interface, cfg.use_vmac)
+
     def _open_endpoint(self, cfg: Instance) -> Endpoint:
-        endpoint = Endpoint(self, cfg)
+        dynamic = self.config is not None and self.config.global_defs.dynamic_interfaces
+        endpoint = Endpoint(self, cfg, missing_ok=dynamic)
         self.endpoints[endpoint.key] = endpoint
         return endpoint
 
@@ -333,6 +359,9 @@ class Daemon:
                     await self._add_vip(vip, cfg.interface)
                 else:
                     await self.addresses.delete(vip.address, vip.dev or cfg.interface)
+            except InterfaceNotFoundError as exc:
+                if present:  # nothing to remove from an interface that is not there (dynamic_interfaces)
+                    log.error("(%s) cannot add %s: %s", cfg.name, vip.address, exc)
             except (OSError, LookupError) as exc:
                 log.error("(%s) cannot %s %s: %s", cfg.name, "add" if present else "remove", vip.address, exc)
         await self._set_routes(cfg, present=present)
@@ -635,26 +664,26 @@ class Daemon:
         groups = self.config.sync_groups if self.config else {}
         return groups.get(rt.cfg.sync_group) if rt.cfg.sync_group else None
 
-    def _link_states(self) -> Callable[[str], bool]:
-        """Each interface's state, read once per refresh.
+    def _link_states(self) -> Callable[[str], bool | None]:
+        """Each interface's state (None: it does not exist), read once per refresh.
 
         A netlink round trip per instance held the loop for seconds with a
         thousand instances (at start and on every reload): adverts stopped.
         """
-        known: dict[str, bool] = {}
+        known: dict[str, bool | None] = {}
 
-        def link_up(ifname: str) -> bool:
+        def link_up(ifname: str) -> bool | None:
             if ifname not in known:
                 try:
                     known[ifname] = self.links.link_state(ifname)
                 except LookupError:
-                    known[ifname] = False
+                    known[ifname] = None
             return known[ifname]
 
         return link_up
 
     def _own_tracking(self, rt: InstanceRuntime,
-                      link_up: Callable[[str], bool]) -> tuple[set[str], dict[str, int]]:
+                      link_up: Callable[[str], bool | None]) -> tuple[set[str], dict[str, int]]:
         """Faults and offsets from the instance's own trackers (and its group's, which only cause FAULT)."""
         cfg = rt.cfg
         group = self._group_of(rt)
@@ -669,9 +698,9 @@ class Daemon:
             up = link_up(ifname)
             if weight == 0:
                 if not up:
-                    faults.add(f"interface {ifname} down")
+                    faults.add(f"interface {ifname} {'missing' if up is None else 'down'}")
             else:
-                offsets[f"interface {ifname}"] = _weighted(up, weight, reverse)
+                offsets[f"interface {ifname}"] = _weighted(bool(up), weight, reverse)
         scripts = [(t, weights) for t in cfg.track_scripts] + [(t, False) for t in (group.track_scripts if group else ())]
         for track, use_weight in scripts:
             tracker = self.trackers.get(track.name)
@@ -746,6 +775,8 @@ class Daemon:
         for event in events:
             if isinstance(event, AddrEvent) and event.kind == "del":
                 self._vip_removed(event)
+            elif isinstance(event, AddrEvent):
+                self._parent_link_local(event)
 
     def _sources_to_refresh(self, events: list[Any], everything: bool) -> list[InstanceRuntime]:
         """The instances whose source address these events may have changed.
@@ -800,6 +831,33 @@ class Daemon:
         except Exception as exc:  # noqa: BLE001 - pyroute2's NetlinkError too; retried on the parent's next event
             log.info("(%s) VMAC %s not re-created yet: %s", cfg.name, cfg.use_vmac, exc)
 
+    def _parent_link_local(self, event: AddrEvent) -> None:
+        """An IPv6 VMAC sends from its parent's link-local: one that appears later is added to the VMAC."""
+        address = event.address.ip
+        if address.version != 6 or not address.is_link_local or event.flags & _IFA_F_TENTATIVE_OR_FAILED:
+            return
+        for rt in self.instances.values():
+            cfg = rt.cfg
+            if cfg.use_vmac and cfg.family == "inet6" and rt.source is None and \
+                    self._ifindex_or_none(cfg.interface) == event.ifindex:
+                log.info("(%s) parent %s has link-local %s: adding it to VMAC %s", cfg.name, cfg.interface,
+                         address, cfg.use_vmac)
+                asyncio.ensure_future(self._quietly(self.addresses.add(IPv6Interface(f"{address}/64"), cfg.use_vmac)))
+
+    def _ifindex_or_none(self, ifname: str | None) -> int | None:
+        try:
+            return self.links.ifindex(ifname) if ifname else None
+        except LookupError:
+            return None
+
+    @staticmethod
+    async def _quietly(step: Any) -> None:
+        """An address change on an interface that may be gone again by now: log, never raise."""
+        try:
+            await step
+        except (OSError, LookupError) as exc:
+            log.info("address change not made: %s", exc)
+
     def _vip_removed(self, event: AddrEvent) -> None:
         """A VIP deleted behind our back on a MASTER is put back, unless no_track."""
         for rt in self.instances.values():
@@ -808,7 +866,8 @@ class Daemon:
             for vip in rt.cfg.vips:
                 if vip.address == event.address and not vip.no_track:
                     log.warning("(%s) VIP %s removed externally, restoring", rt.name, vip.address)
-                    asyncio.ensure_future(self._add_vip(vip, rt.cfg.interface))
+                    # its interface may be gone (a VMAC deleted): then restored when it is re-created
+                    asyncio.ensure_future(self._quietly(self._add_vip(vip, rt.cfg.interface)))
 
     # ---- control ------------------------------------------------------------------------------
 

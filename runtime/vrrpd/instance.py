@@ -113,6 +113,15 @@ class Endpoint:
         except InterfaceNotFoundError:
             return None
 
+    def configured_src_present(self) -> bool:
+        """``track_src_ip``: whether the configured source is on the interface now (no socket: no)."""
+        if self.sock is None or self.configured_src is None:
+            return False
+        try:
+            return self.sock.has_address(self.configured_src, via=self.source_ifname)
+        except InterfaceNotFoundError:
+            return False
+
     def on_packet(self, rcv: Received) -> None:
         payload = rcv.payload
         inst = self.instances.get(payload[1]) if len(payload) >= 2 else None
@@ -233,8 +242,9 @@ class InstanceRuntime:
         verdict's fault is folded with the trackers' by the daemon.
         """
         vips = frozenset(v.address.ip for v in (*self.cfg.vips, *self.cfg.evips))
+        tracked = self.endpoint.configured_src_present() if self.cfg.track_src_ip else None
         verdict = judge_source(self.cfg.use_vmac or self.cfg.interface, self.endpoint.configured_src,
-                               self.endpoint.source_address(vips))
+                               self.endpoint.source_address(vips), tracked)
         if verdict.source is not None and verdict.source != self.machine.params.address:
             self.apply(self.machine.set_address(self.loop.time(), verdict.source))
         self.source = verdict.source

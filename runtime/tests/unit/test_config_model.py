@@ -419,3 +419,26 @@ def test_strict_mode_sends_no_lower_prio_garp():
     inst, warnings = instance("priority 100", "garp_lower_prio_repeat 4", globals_=("vrrp_strict",))
     assert inst.garp_lower_prio_repeat == 0
     assert any("garp_lower_prio_repeat is incompatible with strict mode" in w for w in warnings)
+
+
+# -- interfaces that come and go (docs/interfaces.md) ------------------------------------
+
+@pytest.mark.parametrize("line, dynamic, changes", [
+    (None, False, False), ("dynamic_interfaces", True, False),
+    ("dynamic_interfaces allow_if_changes", True, True)])
+def test_dynamic_interfaces(line, dynamic, changes):
+    result = load_ok(conf(globals_=(line,) if line else ()))
+    g = result.config.global_defs
+    assert (g.dynamic_interfaces, g.allow_if_changes) == (dynamic, changes)
+
+
+def test_track_src_ip_with_a_configured_source():
+    inst, warnings = instance("unicast_src_ip 198.51.100.11", "track_src_ip", "unicast_peer {", "198.51.100.12", "}")
+    assert inst.track_src_ip and warnings == []
+
+
+def test_track_src_ip_without_a_configured_source_is_ignored_with_a_warning_at_its_line():
+    result = load_ok(conf("track_src_ip"))
+    assert result.config.instances["VI_1"].track_src_ip is False
+    assert [(w.location[1], w.message) for w in result.warnings] == [
+        (4, "(VI_1) track_src_ip without unicast_src_ip or mcast_src_ip - ignored")]

@@ -50,6 +50,7 @@ global_defs {
     vrrp_notify_fifo /run/vrrp.fifo root root
     vrrp_notify_fifo_script "/usr/local/bin/fifo.sh --verbose"
     vrrpd_metrics_listen "[2001:db8::1]:9650"
+    dynamic_interfaces allow_if_changes
     notify_fifo /run/all.fifo
     notify_fifo_script /usr/local/bin/all.sh
     smtp_alert false
@@ -141,6 +142,7 @@ vrrp_instance V4 {
     skip_check_adv_addr
     v3_checksum_as_v2 false
     down_timer_adverts 3
+    track_src_ip
 }
 vrrp_instance V6 {
     interface eth0

@@ -152,6 +152,8 @@ class _Completer:
             vrrpd_metrics_listen=g.get("vrrpd_metrics_listen"),
             **{key: g.get(key) for key in ("state_dump_file", "stats_dump_file", "json_dump_file",
                                            "tmp_config_directory")},
+            dynamic_interfaces=bool(g.get("dynamic_interfaces", False)),
+            allow_if_changes=g.get("dynamic_interfaces") == "allow_if_changes",
         )
 
     # -- vrrp_script ----------------------------------------------------------
@@ -519,8 +521,19 @@ class _Completer:
             skip_check_adv_addr=d.get("skip_check_adv_addr", g.vrrp_skip_check_adv_addr),
             v3_checksum_as_v2=d.get("v3_checksum_as_v2", g.v3_checksum_as_v2),
             down_timer_adverts=d.get("down_timer_adverts", g.vrrp_down_timer_adverts),
+            track_src_ip=self.track_src_ip(name, d, p),
             strict=strict,
         )
+
+    def track_src_ip(self, name: str, d: dict[str, Any], p: tuple[Any, ...]) -> bool:
+        """keepalived clears track_src_ip when no source is configured: there is nothing to track."""
+        if not d.get("track_src_ip", False):
+            return False
+        if "unicast_src_ip" in d or "mcast_src_ip" in d:
+            return True
+        self.warning(p + ("track_src_ip",), f"({name}) track_src_ip without unicast_src_ip or mcast_src_ip "
+                     "- ignored")
+        return False
 
     def strict_zero(self, d: dict[str, Any], g: GlobalDefs, key: str, strict: bool,
                     p: tuple[Any, ...], name: str) -> float:

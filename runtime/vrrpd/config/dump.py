@@ -105,6 +105,8 @@ def format_global(g: GlobalDefs) -> list[str]:
         f" Stats dump file = {g.stats_dump_file or 'default'}",
         f" JSON dump file = {g.json_dump_file or 'default'}",
         f" Config copy directory = {g.tmp_config_directory or 'none'}",
+        f" Dynamic interfaces = {_yes(g.dynamic_interfaces)}",
+        *([f" Allow interface changes = {_yes(g.allow_if_changes)}"] if g.dynamic_interfaces else []),
     ]
     return lines
 
@@ -121,6 +123,7 @@ def format_instance(i: Instance) -> list[str]:
         f"   Using src_ip = {i.source_ip or 'interface address'}",
         f"   Unicast source = {i.unicast_src_ip or 'none'}",
         f"   Multicast source = {i.mcast_src_ip or 'none'}",
+        f"   Track source address = {_yes(i.track_src_ip)}",
     ]
     if i.unicast_peers:
         lines += _listing("Unicast Peers", (str(p) for p in i.unicast_peers), "   ")

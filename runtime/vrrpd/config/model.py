@@ -93,6 +93,8 @@ class GlobalDefs:
     stats_dump_file: str | None = None
     json_dump_file: str | None = None
     tmp_config_directory: str | None = None
+    dynamic_interfaces: bool = False              # a missing interface is FAULT, not a refusal to start
+    allow_if_changes: bool = False                # ... and may come back as another type or on another parent
 
     @property
     def email_enabled(self) -> bool:
@@ -270,6 +272,7 @@ class Instance:
     skip_check_adv_addr: bool = False
     v3_checksum_as_v2: bool = False
     down_timer_adverts: int = 3
+    track_src_ip: bool = False                  # FAULT while the configured source is not on the interface
     strict: bool = False
     sync_group: str | None = None
 

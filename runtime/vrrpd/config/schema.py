@@ -114,6 +114,8 @@ GLOBAL_FIELDS: tuple[Field, ...] = (
     Field("notify_fifo_script", _command()),
     Field("vrrp_notify_fifo", Words(names=("path", "user", "group"), checks=(Text, Text, Text))),
     Field("vrrp_notify_fifo_script", _command()),
+    # bare: interfaces may be missing at start; "allow_if_changes": and re-created as another type
+    Field("dynamic_interfaces", OptionalValue(In(("allow_if_changes",)))),
     # vrrpd's own: where /metrics is served (off by default; keepalived warns on it and goes on)
     Field("vrrpd_metrics_listen", Scalar(ListenAddress)),
     # keepalived's dump files (SIGUSR1 data, SIGUSR2 stats, JSON signal) and its config copy directory
@@ -172,6 +174,7 @@ INSTANCE_FIELDS: tuple[Field, ...] = (
     Field("skip_check_adv_addr", Flag(bool_arg=True)),
     Field("v3_checksum_as_v2", Flag(bool_arg=True)),
     Field("down_timer_adverts", Scalar(IntRange(1, 100))),
+    Field("track_src_ip", Flag()),
 )
 
 # --------------------------------------------------------------------------

@@ -233,6 +233,30 @@ def link_local_ipv6(
     return min(candidates)[1]
 
 
+def interface_has_address(ifname: str, address: IPAddress, sock: socket.socket | None = None) -> bool:
+    """Whether *address* is on *ifname* and usable (``track_src_ip``).
+
+    IPv4 from :func:`ipv4_addresses` (namespace of *sock*); IPv6 from
+    ``/proc/thread-self/net/if_inet6``, where a tentative or DAD-failed
+    address does not count, as it cannot be sent from. Raises
+    :class:`InterfaceNotFoundError` when the interface does not exist.
+    """
+    if address.version == 4:
+        return address in ipv4_addresses(ifname, sock)
+    found_interface = False
+    with open(_IF_INET6, encoding="ascii") as table:
+        for line in table:
+            fields = line.split()
+            if len(fields) != 6 or fields[5] != ifname:
+                continue
+            found_interface = True
+            if ipaddress.IPv6Address(bytes.fromhex(fields[0])) == address:
+                return not int(fields[4], 16) & (_IFA_F_TENTATIVE | _IFA_F_DADFAILED)
+    if not found_interface:
+        interface_index(ifname)  # raises if the interface does not exist
+    return False
+
+
 #: what ``sendmsg`` needs besides the payload: ancillary data and the destination address
 Prepared = tuple[list[tuple[int, int, bytes]], tuple[Any, ...]]
 
@@ -416,6 +440,10 @@ class VrrpSocket:
         if found is not None:
             self._last_src = found
         return found
+
+    def has_address(self, address: IPAddress, *, via: str | None = None) -> bool:
+        """Whether *address* is on the socket's interface (or *via*) now: :func:`interface_has_address`."""
+        return interface_has_address(via or self.ifname, address, self._sock if self.family == socket.AF_INET else None)
 
     # -- I/O ---------------------------------------------------------------------
 
