@@ -30,7 +30,8 @@ from .config.model import Config, Instance, SyncGroup
 from .control import ControlServer
 from .core import packet
 from .core.fsm import State, Transition
-from .io.addresses import AddressManager, Route
+from .io import routing
+from .io.addresses import AddressManager, AddressOptions
 from .io.announce import Announcer
 from .io.links import AddrEvent, LinkEvent, LinkMonitor, Overrun
 from .io.sockets import Received, link_local_ipv6
@@ -43,6 +44,10 @@ log = logging.getLogger("vrrpd")
 
 #: instances applied between two yields to the loop during a (re)load
 APPLY_SLICE = 25
+
+
+def _address_options(vip: Any) -> AddressOptions:
+    return AddressOptions(peer=vip.peer, noprefixroute=vip.noprefixroute, home=vip.home, mngtmpaddr=vip.mngtmpaddr)
 
 
 class ConfigRejected(Exception):
@@ -128,6 +133,8 @@ class Daemon:
         if not self.dont_release:
             for vmac in self.vmacs:
                 self.links.delete_link(vmac)
+        if self.config is not None:
+            await self._set_statics(self.config, present=False)
         await self._flush_mails(3.0)
         await self.runner.shutdown()  # SIGTERMs the FIFO scripts too, then SIGKILLs what is left
         self._close_fifos()
@@ -183,6 +190,9 @@ class Daemon:
         new_runtimes: dict[str, InstanceRuntime] = {}
         await self._check_scripts(config)  # script_user/security, disabled scripts: before any notify or run
         self._open_fifos(config)     # closed and re-created on every reload, as keepalived does
+        if self.config is not None:
+            await self._set_statics(self.config, present=False, keep=config)
+        await self._set_statics(config, present=True)
         self.config = config
         for index, (name, cfg) in enumerate(config.instances.items()):
             if index % APPLY_SLICE == APPLY_SLICE - 1:
@@ -263,7 +273,8 @@ class Daemon:
 
     async def _add_vip(self, vip: Any, interface: str) -> None:
         await self.addresses.add(vip.address, vip.dev or interface, brd=str(vip.brd) if vip.brd else None,
-                                 scope=vip.scope, label=vip.label)
+                                 scope=vip.scope, label=vip.label, preferred_lft=vip.preferred_lft,
+                                 options=_address_options(vip))
 
     async def set_addresses(self, cfg: Instance, *, present: bool) -> None:
         """Add or remove every VIP, eVIP and route; one refused by the kernel never stops the others."""
@@ -274,29 +285,37 @@ class Daemon:
                 if present:
                     await self._add_vip(vip, cfg.interface)
                 else:
-                    await self.addresses.delete(vip.address, vip.dev or cfg.interface)
+                    await self.addresses.delete(vip.address, vip.dev or cfg.interface, options=_address_options(vip))
             except (OSError, LookupError) as exc:
                 log.error("(%s) cannot %s %s: %s", cfg.name, "add" if present else "remove", vip.address, exc)
         await self._set_routes(cfg, present=present)
 
     async def _set_routes(self, cfg: Instance, *, present: bool, only_missing_from: Instance | None = None) -> None:
-        keep = set(only_missing_from.virtual_routes) if only_missing_from is not None else set()
-        for vroute in cfg.virtual_routes:
-            if vroute in keep:
-                continue
-            blackhole = vroute.type == "blackhole"
-            # the kernel refuses a device on a blackhole route
-            dev = None if blackhole else (vroute.dev or cfg.interface)
-            route = Route(dst=vroute.to, via=vroute.via, dev=dev, src=vroute.src, table=vroute.table,
-                          metric=vroute.metric, blackhole=blackhole,
-                          family=socket.AF_INET6 if vroute.to.version == 6 else socket.AF_INET)
-            try:
-                if present:
-                    await self.addresses.add_route(route)
-                else:
-                    await self.addresses.delete_route(route)
-            except (OSError, LookupError) as exc:
-                log.error("(%s) cannot %s route %s: %s", cfg.name, "add" if present else "remove", vroute.to, exc)
+        """virtual_routes then virtual_rules (rules first when removing), less those ``only_missing_from`` keeps."""
+        kept_routes = only_missing_from.virtual_routes if only_missing_from is not None else ()
+        kept_rules = only_missing_from.virtual_rules if only_missing_from is not None else ()
+        await routing.apply(self.addresses, tuple(r for r in cfg.virtual_routes if r not in kept_routes),
+                            tuple(r for r in cfg.virtual_rules if r not in kept_rules),
+                            present=present, default_dev=cfg.interface, owner=cfg.name)
+
+    async def _set_statics(self, config: Config, *, present: bool, keep: Config | None = None) -> None:
+        """static_ipaddress/routes/rules: set at start, diffed on reload, removed at stop (keepalived)."""
+        addresses = [a for a in config.static_addresses if keep is None or a not in keep.static_addresses]
+        if present:
+            for address in addresses:
+                try:
+                    await self._add_vip(address, config.global_defs.default_interface)
+                except (OSError, LookupError) as exc:
+                    log.error("(static) cannot add %s: %s", address.address, exc)
+        routes = tuple(r for r in config.static_routes if keep is None or r not in keep.static_routes)
+        rules = tuple(r for r in config.static_rules if keep is None or r not in keep.static_rules)
+        await routing.apply(self.addresses, routes, rules, present=present, default_dev=None, owner="static")
+        if not present:
+            for address in addresses:
+                try:
+                    await self.addresses.delete(address.address, address.dev, options=_address_options(address))
+                except (OSError, LookupError) as exc:
+                    log.error("(static) cannot remove %s: %s", address.address, exc)
 
     async def announce(self, cfg: Instance, count: int) -> None:
         gdefs = self.config.global_defs if self.config else None

@@ -92,7 +92,7 @@ vrrp_instance V4 {
         from 203.0.113.0/24 to 198.51.100.0/24 iif eth0 fwmark 0x10/0xff tos 8 preference 100 table 5
         not from all oif eth1 preference 101 unreachable l3mdev no_track inet6
         preference 102 goto 200
-        from 203.0.113.7/32 preference 103 table 6 suppress_prefixlength 0 uidrange 1000-2000
+        from 203.0.113.7/32 preference 103 table 6 suppress_prefixlength 0
     }
     no_virtual_ipaddress
     check_unicast_src

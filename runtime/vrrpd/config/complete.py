@@ -270,7 +270,6 @@ class _Completer:
                 continue
             rule_family = _family(versions.pop()) if versions else item.get("family", family)
             mark, _, mask = str(item.get("fwmark", "")).partition("/")
-            low, _, high = str(item.get("uidrange", "")).partition("-")
             action = item.get("action", "goto" if "goto" in item else "table")
             out.append(VirtualRule(
                 family=rule_family, from_prefix=prefixes.get("from"), to_prefix=prefixes.get("to"),
@@ -279,7 +278,7 @@ class _Completer:
                 fwmark=int(mark, 0) if mark else None, fwmask=int(mask, 0) if mask else None,
                 tos=item.get("tos"), goto=item.get("goto"),
                 suppress_prefixlength=item.get("suppress_prefixlength"),
-                uidrange=(int(low), int(high)) if low else None, action=action,
+                action=action,
                 invert=item.get("not", False), l3mdev=item.get("l3mdev", False),
                 no_track=item.get("no_track", False), tokens=tuple(item.get("tokens", ())),
             ))

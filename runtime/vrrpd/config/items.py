@@ -285,7 +285,10 @@ _RULE_VALUE_OPTIONS = {"from": "from", "to": "to", "table": "table", "lookup": "
                        "order": "preference", "iif": "iif", "dev": "iif", "oif": "oif", "fwmark": "fwmark",
                        "tos": "tos", "dsfield": "tos", "goto": "goto",
                        "suppress_prefixlength": "suppress_prefixlength",
-                       "sup_pl": "suppress_prefixlength", "uidrange": "uidrange"}
+                       "sup_pl": "suppress_prefixlength"}
+#: `ip rule` words vrrpd cannot install (a rule without them would match more): the rule is skipped
+_RULE_UNSUPPORTED = ("uidrange", "ipproto", "sport", "dport", "realms", "nat", "map-to", "suppress_ifgroup",
+                     "sup_group", "protocol")
 _RULE_FLAGS = ("no_track", "l3mdev", "not")
 
 
@@ -301,6 +304,10 @@ def read_rule(stmt: Statement, ctx: ParseContext, keyword: str) -> dict[str, Any
             item[_RULE_VALUE_OPTIONS[word]] = _value(tokens, i, ctx, keyword)
             i += 2
             continue
+        if word in _RULE_UNSUPPORTED:
+            ctx.warning(tokens[i].location, f"{keyword}: rule option '{word}' is not supported by vrrpd "
+                        "- rule skipped")
+            raise Rejected
         if word in _RULE_FLAGS:
             item[word] = True
         elif word in RULE_ACTIONS and "action" not in item:
@@ -333,14 +340,6 @@ def FwMark(value: Any) -> str:
     return text
 
 
-def UidRange(value: Any) -> str:
-    text = str(value)
-    low, _, high = text.partition("-")
-    if not (low.isdigit() and high.isdigit() and int(low) <= int(high)):
-        raise Invalid("expected a uid range LOW-HIGH") from None
-    return text
-
-
 RULE_CHECK = Schema({
     Optional("from"): _rule_prefix,
     Optional("to"): _rule_prefix,
@@ -352,7 +351,6 @@ RULE_CHECK = Schema({
     Optional("tos"): IntRange(0, 255),
     Optional("goto"): IntRange(0, 2**32 - 1),
     Optional("suppress_prefixlength"): IntRange(0, 128),
-    Optional("uidrange"): UidRange,
     Optional("action"): In(RULE_ACTIONS),
     Optional("family"): In(("inet", "inet6")),
     Optional("not"): Bool,
@@ -362,7 +360,7 @@ RULE_CHECK = Schema({
 })
 
 _RULE_WRITE_ORDER = ("from", "to", "iif", "oif", "fwmark", "tos", "preference", "table", "goto",
-                     "suppress_prefixlength", "uidrange")
+                     "suppress_prefixlength")
 
 
 def write_rule(item: dict[str, Any]) -> str:

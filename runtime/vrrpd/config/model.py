@@ -199,7 +199,6 @@ class VirtualRule:
     tos: int | None = None
     goto: int | None = None
     suppress_prefixlength: int | None = None
-    uidrange: tuple[int, int] | None = None
     action: str = "table"                       # table, goto, unreachable, prohibit, blackhole, nop
     invert: bool = False                        # `not`
     l3mdev: bool = False
