@@ -35,8 +35,8 @@ from .io.addresses import AddressManager, AddressOptions
 from .io.announce import Announcer
 from .io.links import AddrEvent, LinkEvent, LinkMonitor, Overrun
 from .io.sockets import Received, link_local_ipv6
-from .instance import (Endpoint, GroupNotify, InstanceRuntime, Tracking, endpoint_key, instance_key,
-                       vmac_address)
+from .instance import (NO_PEER_FAULT, Endpoint, GroupNotify, InstanceRuntime, Tracking, endpoint_key,
+                       instance_key, vmac_address)
 from .track.scripts import ScriptTracker
 
 log = logging.getLogger("vrrpd")
@@ -82,6 +82,7 @@ class Daemon:
         self.announcers: dict[str, Announcer] = {}
         self.vmacs: set[str] = set()
         self._usable: dict[str, bool] = {}  # interface name -> up and running, as last reported
+        self._promoted: dict[str, str] = {}  # interface -> promote_secondaries before we set it
         self.control = ControlServer(control_socket, {"status": self._cmd_status, "reload": self._cmd_reload})
         self.started = time.time()
         self._stopping = asyncio.Event()
@@ -135,6 +136,7 @@ class Daemon:
                 self.links.delete_link(vmac)
         if self.config is not None:
             await self._set_statics(self.config, present=False)
+        self._restore_promote_secondaries()
         await self._flush_mails(3.0)
         await self.runner.shutdown()  # SIGTERMs the FIFO scripts too, then SIGKILLs what is left
         self._close_fifos()
@@ -205,6 +207,8 @@ class Daemon:
                 continue
             if cfg.use_vmac:
                 await self._create_vmac(cfg)
+            if cfg.promote_secondaries and cfg.interface:
+                self._promote_secondaries(cfg.interface)
             endpoint = self.endpoints.get(endpoint_key(cfg)) or self._open_endpoint(cfg)
             rt = InstanceRuntime(self, cfg, endpoint)
             endpoint.instances[cfg.virtual_router_id] = rt
@@ -263,6 +267,28 @@ class Daemon:
             parent_ll = link_local_ipv6(cfg.interface)
             if parent_ll is not None:
                 await self.addresses.add(IPv6Interface(f"{parent_ll}/64"), cfg.use_vmac)
+
+    def _promote_secondaries(self, ifname: str) -> None:
+        """keepalived's ``promote_secondaries``: the interface keeps its other addresses when a VIP's primary goes.
+
+        The value found is restored at stop, as keepalived does.
+        """
+        path = f"/proc/sys/net/ipv4/conf/{ifname}/promote_secondaries"
+        try:
+            with open(path, encoding="ascii") as handle:
+                self._promoted.setdefault(ifname, handle.read().strip())
+            with open(path, "w", encoding="ascii") as handle:
+                handle.write("1\n")
+        except OSError as exc:
+            log.error("cannot set promote_secondaries on %s: %s", ifname, exc)
+
+    def _restore_promote_secondaries(self) -> None:
+        for ifname, value in self._promoted.items():
+            try:
+                with open(f"/proc/sys/net/ipv4/conf/{ifname}/promote_secondaries", "w", encoding="ascii") as handle:
+                    handle.write(f"{value}\n")
+            except OSError:
+                pass  # the interface went away
 
     def _open_endpoint(self, cfg: Instance) -> Endpoint:
         endpoint = Endpoint(self, cfg)
@@ -559,6 +585,8 @@ class Daemon:
         # keepalived ignores member weights in a sync group unless sync_group_tracking_weight is set
         weights = group is None or group.sync_group_tracking_weight
         faults: set[str] = {rt.source_fault} if rt.source_fault else set()
+        if cfg.no_peer_fault:  # unicast_fault_no_peer: FAULT rather than falling back to multicast
+            faults.add(NO_PEER_FAULT)
         offsets: dict[str, int] = {}
         interfaces = [(cfg.interface, 0, False)] if not cfg.dont_track_primary and cfg.interface else []
         interfaces += [(t.name, t.weight if weights else 0, t.reverse) for t in cfg.track_interfaces]
