@@ -124,6 +124,12 @@ options:
   vrrp_notify_fifo_script:
     description: Command reading O(vrrp_notify_fifo); same form as O(notify_fifo_script).
     type: raw
+  vrrp_check_unicast_src:
+    description: Drop unicast adverts whose source is not a unicast peer, in every instance (C(vrrp_check_unicast_src)).
+    type: bool
+  default_interface:
+    description: Interface of C(static_ipaddress) entries that name none (keepalived's default V(eth0)).
+    type: str
 seealso:
   - module: crans.vrrp.vrrp_instance
 """
@@ -208,6 +214,8 @@ def argument_spec():
         notify_fifo_script=command_option(),
         vrrp_notify_fifo=dict(type='raw'),
         vrrp_notify_fifo_script=command_option(),
+        vrrp_check_unicast_src=dict(type='bool'),
+        default_interface=dict(type='str'),
     )
     return spec
 
