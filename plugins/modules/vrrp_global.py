@@ -129,6 +129,7 @@ options:
       - vrrpd's own keyword (keepalived ignores it with a warning). Serve Prometheus metrics on
         C(http://ADDR:PORT/metrics), given as C([ADDR]:PORT), for example V(198.51.100.1:9650) or V([::]:9650).
       - Read when the daemon starts (a change needs a restart). Needs C(prometheus_client) on the host.
+    type: str
   state_dump_file:
     description:
       - Where SIGUSR1 (and C(vrrpctl dump)) writes keepalived's data dump; default C(keepalived.data) in
@@ -149,6 +150,12 @@ options:
         instance on a missing interface is in FAULT until it appears. Without it vrrpd refuses to start.
       - V(allow_if_changes) also accepts an interface re-created as another type or on another parent.
     type: raw
+  vrrp_check_unicast_src:
+    description: Drop unicast adverts whose source is not a unicast peer, in every instance (C(vrrp_check_unicast_src)).
+    type: bool
+  default_interface:
+    description: Interface of C(static_ipaddress) entries that name none (keepalived's default V(eth0)).
+    type: str
 seealso:
   - module: crans.vrrp.vrrp_instance
 """
@@ -239,6 +246,8 @@ def argument_spec():
         json_dump_file=dict(type='str'),
         tmp_config_directory=dict(type='str'),
         dynamic_interfaces=dict(type='raw'),
+        vrrp_check_unicast_src=dict(type='bool'),
+        default_interface=dict(type='str'),
     )
     return spec
 

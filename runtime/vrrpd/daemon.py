@@ -32,13 +32,14 @@ from .config.model import Config, Instance, SyncGroup
 from .control import ControlServer
 from .core import packet
 from .core.fsm import Counters, State, Transition
-from .io.addresses import AddressManager, Route
+from .io import routing
+from .io.addresses import AddressManager, AddressOptions
 from .io.announce import Announcer
 from .io.links import AddrEvent, LinkEvent, LinkMonitor, Overrun
 from .io.sockets import Received, link_local_ipv6
 from .metrics import Metrics, MetricsUnavailable
-from .instance import (Endpoint, GroupNotify, InstanceRuntime, Tracking, endpoint_key, instance_key,
-                       vmac_address)
+from .instance import (NO_PEER_FAULT, Endpoint, GroupNotify, InstanceRuntime, Tracking, endpoint_key,
+                       instance_key, vmac_address)
 from .core.tracking import Effect, file_effect, process_effect
 from .track.files import FileTracker
 from .track.processes import ProcessTracker
@@ -54,6 +55,10 @@ log = logging.getLogger("vrrpd")
 APPLY_SLICE = 25
 #: IFA_F_TENTATIVE | IFA_F_DADFAILED: an IPv6 address that cannot be sent from (yet)
 _IFA_F_TENTATIVE_OR_FAILED = 0x40 | 0x08
+
+
+def _address_options(vip: Any) -> AddressOptions:
+    return AddressOptions(peer=vip.peer, noprefixroute=vip.noprefixroute, home=vip.home, mngtmpaddr=vip.mngtmpaddr)
 
 
 class ConfigRejected(Exception):
@@ -92,6 +97,7 @@ class Daemon:
         self.announcers: dict[str, Announcer] = {}
         self.vmacs: set[str] = set()
         self._usable: dict[str, bool] = {}  # interface name -> up and running, as last reported
+        self._promoted: dict[str, str] = {}  # interface -> promote_secondaries before we set it
         self.control = ControlServer(control_socket, {"status": self._cmd_status, "reload": self._cmd_reload,
                                                       "switchover": self._cmd_switchover,
                                                       "priority": self._cmd_priority,
@@ -194,6 +200,9 @@ class Daemon:
         if not self.dont_release:
             for vmac in self.vmacs:
                 self.links.delete_link(vmac)
+        if self.config is not None:
+            await self._set_statics(self.config, present=False)
+        self._restore_promote_secondaries()
         await self._flush_mails(3.0)
         await self.runner.shutdown()  # SIGTERMs the FIFO scripts too, then SIGKILLs what is left
         self._close_fifos()
@@ -253,6 +262,9 @@ class Daemon:
         new_runtimes: dict[str, InstanceRuntime] = {}
         await self._check_scripts(config)  # script_user/security, disabled scripts: before any notify or run
         self._open_fifos(config)     # closed and re-created on every reload, as keepalived does
+        if self.config is not None:
+            await self._set_statics(self.config, present=False, keep=config)
+        await self._set_statics(config, present=True)
         self.config = config
         for index, (name, cfg) in enumerate(config.instances.items()):
             if index % APPLY_SLICE == APPLY_SLICE - 1:
@@ -265,6 +277,8 @@ class Daemon:
                 continue
             if cfg.use_vmac:
                 await self._first_vmac(cfg, config)
+            if cfg.promote_secondaries and cfg.interface:
+                self._promote_secondaries(cfg.interface)
             endpoint = self.endpoints.get(endpoint_key(cfg)) or self._open_endpoint(cfg)
             rt = InstanceRuntime(self, cfg, endpoint)
             endpoint.instances[cfg.virtual_router_id] = rt
@@ -337,6 +351,28 @@ class Daemon:
             log.warning("(%s) interface %s does not exist yet: VMAC %s made when it does", cfg.name,
                         cfg.interface, cfg.use_vmac)
 
+    def _promote_secondaries(self, ifname: str) -> None:
+        """keepalived's ``promote_secondaries``: the interface keeps its other addresses when a VIP's primary goes.
+
+        The value found is restored at stop, as keepalived does.
+        """
+        path = f"/proc/sys/net/ipv4/conf/{ifname}/promote_secondaries"
+        try:
+            with open(path, encoding="ascii") as handle:
+                self._promoted.setdefault(ifname, handle.read().strip())
+            with open(path, "w", encoding="ascii") as handle:
+                handle.write("1\n")
+        except OSError as exc:
+            log.error("cannot set promote_secondaries on %s: %s", ifname, exc)
+
+    def _restore_promote_secondaries(self) -> None:
+        for ifname, value in self._promoted.items():
+            try:
+                with open(f"/proc/sys/net/ipv4/conf/{ifname}/promote_secondaries", "w", encoding="ascii") as handle:
+                    handle.write(f"{value}\n")
+            except OSError:
+                pass  # the interface went away
+
     def _open_endpoint(self, cfg: Instance) -> Endpoint:
         dynamic = self.config is not None and self.config.global_defs.dynamic_interfaces
         endpoint = Endpoint(self, cfg, missing_ok=dynamic)
@@ -347,7 +383,8 @@ class Daemon:
 
     async def _add_vip(self, vip: Any, interface: str) -> None:
         await self.addresses.add(vip.address, vip.dev or interface, brd=str(vip.brd) if vip.brd else None,
-                                 scope=vip.scope, label=vip.label)
+                                 scope=vip.scope, label=vip.label, preferred_lft=vip.preferred_lft,
+                                 options=_address_options(vip))
 
     async def set_addresses(self, cfg: Instance, *, present: bool) -> None:
         """Add or remove every VIP, eVIP and route; one refused by the kernel never stops the others."""
@@ -358,7 +395,7 @@ class Daemon:
                 if present:
                     await self._add_vip(vip, cfg.interface)
                 else:
-                    await self.addresses.delete(vip.address, vip.dev or cfg.interface)
+                    await self.addresses.delete(vip.address, vip.dev or cfg.interface, options=_address_options(vip))
             except InterfaceNotFoundError as exc:
                 if present:  # nothing to remove from an interface that is not there (dynamic_interfaces)
                     log.error("(%s) cannot add %s: %s", cfg.name, vip.address, exc)
@@ -367,23 +404,31 @@ class Daemon:
         await self._set_routes(cfg, present=present)
 
     async def _set_routes(self, cfg: Instance, *, present: bool, only_missing_from: Instance | None = None) -> None:
-        keep = set(only_missing_from.virtual_routes) if only_missing_from is not None else set()
-        for vroute in cfg.virtual_routes:
-            if vroute in keep:
-                continue
-            blackhole = vroute.type == "blackhole"
-            # the kernel refuses a device on a blackhole route
-            dev = None if blackhole else (vroute.dev or cfg.interface)
-            route = Route(dst=vroute.to, via=vroute.via, dev=dev, src=vroute.src, table=vroute.table,
-                          metric=vroute.metric, blackhole=blackhole,
-                          family=socket.AF_INET6 if vroute.to.version == 6 else socket.AF_INET)
-            try:
-                if present:
-                    await self.addresses.add_route(route)
-                else:
-                    await self.addresses.delete_route(route)
-            except (OSError, LookupError) as exc:
-                log.error("(%s) cannot %s route %s: %s", cfg.name, "add" if present else "remove", vroute.to, exc)
+        """virtual_routes then virtual_rules (rules first when removing), less those ``only_missing_from`` keeps."""
+        kept_routes = only_missing_from.virtual_routes if only_missing_from is not None else ()
+        kept_rules = only_missing_from.virtual_rules if only_missing_from is not None else ()
+        await routing.apply(self.addresses, tuple(r for r in cfg.virtual_routes if r not in kept_routes),
+                            tuple(r for r in cfg.virtual_rules if r not in kept_rules),
+                            present=present, default_dev=cfg.interface, owner=cfg.name)
+
+    async def _set_statics(self, config: Config, *, present: bool, keep: Config | None = None) -> None:
+        """static_ipaddress/routes/rules: set at start, diffed on reload, removed at stop (keepalived)."""
+        addresses = [a for a in config.static_addresses if keep is None or a not in keep.static_addresses]
+        if present:
+            for address in addresses:
+                try:
+                    await self._add_vip(address, config.global_defs.default_interface)
+                except (OSError, LookupError) as exc:
+                    log.error("(static) cannot add %s: %s", address.address, exc)
+        routes = tuple(r for r in config.static_routes if keep is None or r not in keep.static_routes)
+        rules = tuple(r for r in config.static_rules if keep is None or r not in keep.static_rules)
+        await routing.apply(self.addresses, routes, rules, present=present, default_dev=None, owner="static")
+        if not present:
+            for address in addresses:
+                try:
+                    await self.addresses.delete(address.address, address.dev, options=_address_options(address))
+                except (OSError, LookupError) as exc:
+                    log.error("(static) cannot remove %s: %s", address.address, exc)
 
     async def announce(self, cfg: Instance, count: int) -> None:
         gdefs = self.config.global_defs if self.config else None
@@ -690,6 +735,8 @@ class Daemon:
         # keepalived ignores member weights in a sync group unless sync_group_tracking_weight is set
         weights = group is None or group.sync_group_tracking_weight
         faults: set[str] = {rt.source_fault} if rt.source_fault else set()
+        if cfg.no_peer_fault:  # unicast_fault_no_peer: FAULT rather than falling back to multicast
+            faults.add(NO_PEER_FAULT)
         offsets: dict[str, int] = {}
         interfaces = [(cfg.interface, 0, False)] if not cfg.dont_track_primary and cfg.interface else []
         interfaces += [(t.name, t.weight if weights else 0, t.reverse) for t in cfg.track_interfaces]

@@ -34,14 +34,26 @@ IPAddress = IPv4Address | IPv6Address
 
 
 def vmac_address(inst: Instance) -> str:
-    """RFC 5798 §7.3 virtual MAC: 00:00:5e:00:01:VRID (IPv4), 00:00:5e:00:02:VRID (IPv6)."""
+    """RFC 5798 §7.3 virtual MAC: 00:00:5e:00:01:VRID (IPv4), 00:00:5e:00:02:VRID (IPv6), unless configured."""
+    if inst.vmac_mac is not None:
+        return inst.vmac_mac
     return f"00:00:5e:00:{'02' if inst.family == 'inet6' else '01'}:{inst.virtual_router_id:02x}"
+
+
+def advert_ifname(inst: Instance) -> str:
+    """Where adverts go: the VMAC, or its parent with ``vmac_xmit_base`` (the VMAC then only carries VIPs)."""
+    if inst.use_vmac and not inst.vmac_xmit_base:
+        return inst.use_vmac
+    return inst.interface  # type: ignore[return-value]
+
+
+NO_PEER_FAULT = "no unicast peers"
 
 
 def endpoint_key(inst: Instance) -> tuple[Any, ...]:
     """What keepalived matches instances on across a reload, and what shares a socket."""
     unicast = bool(inst.unicast_peers)
-    return (inst.use_vmac or inst.interface, inst.family, None if unicast else str(inst.mcast_group), unicast,
+    return (advert_ifname(inst), inst.family, None if unicast else str(inst.mcast_group), unicast,
             str(inst.unicast_src_ip or inst.mcast_src_ip or ""))
 
 
@@ -63,11 +75,12 @@ class Endpoint:
         self.key = endpoint_key(inst)
         self.unicast = bool(inst.unicast_peers)
         self.family = socket.AF_INET6 if inst.family == "inet6" else socket.AF_INET
-        self.ifname: str = inst.use_vmac or inst.interface
+        self.ifname: str = advert_ifname(inst)
         self.group = None if self.unicast else inst.mcast_group
         self.configured_src = inst.unicast_src_ip or inst.mcast_src_ip
         # the IPv4 VMAC has no address of its own: it sends from the parent's, as keepalived
-        self.source_ifname = inst.interface if inst.use_vmac and self.family == socket.AF_INET else None
+        self.source_ifname = inst.interface if self.ifname != inst.interface and self.family == socket.AF_INET else None
+        self.rcvbuf = inst.kernel_rx_buf_size
         self.instances: dict[int, InstanceRuntime] = {}
         self.sock: VrrpSocket | None = None
         try:
@@ -81,7 +94,7 @@ class Endpoint:
         """(Re)open the socket on the interface's current index; InterfaceNotFoundError if it has none."""
         self.close()
         self.sock = VrrpSocket(self.family, self.ifname, group=self.group, src=self.configured_src,
-                               unicast=self.unicast)
+                               unicast=self.unicast, rcvbuf=self.rcvbuf)
         self.sock.attach(asyncio.get_running_loop(), self.on_packet)
 
     def follow_link(self, ifindex: int, present: bool, usable: bool, was_usable: bool) -> None:
@@ -228,6 +241,11 @@ class InstanceRuntime:
 
     def start(self, now: float) -> None:
         """Leave INIT at ``now``: the daemon starts every new instance at one instant, after set-up."""
+        if self.cfg.no_peer_fault:  # unicast_fault_no_peer: FAULT rather than falling back to multicast
+            log.warning("(%s) Cannot use unicast without any peers - going to fault state", self.name)
+            self.tracking.faults.add(NO_PEER_FAULT)
+            self.apply(self.machine.set_fault(now, True))
+            return
         if self.source_fault is not None:
             self.tracking.faults.add(self.source_fault)
             self.apply(self.machine.set_fault(now, True))
@@ -243,7 +261,7 @@ class InstanceRuntime:
         """
         vips = frozenset(v.address.ip for v in (*self.cfg.vips, *self.cfg.evips))
         tracked = self.endpoint.configured_src_present() if self.cfg.track_src_ip else None
-        verdict = judge_source(self.cfg.use_vmac or self.cfg.interface, self.endpoint.configured_src,
+        verdict = judge_source(advert_ifname(self.cfg), self.endpoint.configured_src,
                                self.endpoint.source_address(vips), tracked)
         if verdict.source is not None and verdict.source != self.machine.params.address:
             self.apply(self.machine.set_address(self.loop.time(), verdict.source))
@@ -261,8 +279,11 @@ class InstanceRuntime:
     def receive(self, rcv: Received) -> None:
         cfg = self.cfg
         if self.endpoint.unicast:
-            if rcv.src not in cfg.unicast_peers:
+            peer = next((p for p in cfg.unicast_peer_ttls if p.address == rcv.src), None)
+            if peer is None:
                 raise packet.PacketError(packet.Reason.ADDR_COUNT, f"unicast advert from {rcv.src}, not a peer")
+            if cfg.check_unicast_src and not peer.min_ttl <= rcv.ttl <= peer.max_ttl:
+                raise packet.PacketError(packet.Reason.TTL, f"TTL/HL {rcv.ttl} not in range {peer.min_ttl} - {peer.max_ttl}")
         elif not rcv.dst.is_multicast:
             raise packet.PacketError(packet.Reason.ADDR_COUNT, "expected multicast advert but received unicast")
         advert = packet.decode(rcv.payload, src=rcv.src, dst=rcv.dst, ttl=None if self.endpoint.unicast else rcv.ttl,

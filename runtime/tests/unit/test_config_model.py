@@ -292,9 +292,9 @@ def test_use_vmac_default_name_and_vip_device():
 
 
 def test_unknown_address_option_is_a_warning():
-    result = load_text(conf(vips=("198.51.100.1/24 dev eth1 shiny", "198.51.100.2/24 preferred_lft forever")), "k.conf")
+    result = load_text(conf(vips=("198.51.100.1/24 dev eth1 shiny", "198.51.100.2/24 autojoin")), "k.conf")
     assert result.ok
-    assert [(w.line, "shiny" in w.message or "preferred_lft" in w.message) for w in result.warnings] == [
+    assert [(w.line, "shiny" in w.message or "autojoin" in w.message) for w in result.warnings] == [
         (5, True), (6, True)]
     assert result.config.instances["VI_1"].vips[1].address == IPv4Interface("198.51.100.2/24")
 

@@ -29,9 +29,10 @@ from typing import Any
 from .diagnostics import Location, Reporter
 from .lexer import QuoteError, split_words
 from . import complete_track
-from .model import (DEFAULT_MCAST_GROUP4, DEFAULT_MCAST_GROUP6, Auth, Config, Family, Fifo,
-                    GlobalDefs, Instance, NotifyScript, SmtpServer, SyncGroup, TrackFile, TrackInterface,
-                    TrackProcess, TrackScript, VirtualAddress, VirtualRoute, VrrpScript)
+from .model import (ADDRESS_FLAGS, DEFAULT_MCAST_GROUP4, DEFAULT_MCAST_GROUP6, FOREVER, Auth, Config,
+                    Family, Fifo, GlobalDefs, Instance, NextHop, NotifyScript, SmtpServer, SyncGroup,
+                    TrackFile, TrackInterface, TrackProcess, TrackScript, UnicastPeer, VirtualAddress,
+                    VirtualRoute, VirtualRule, VrrpScript)
 from .schema import NOTIFY_KEYWORDS
 
 VRRP_MAX_ADDR = 255
@@ -154,6 +155,8 @@ class _Completer:
                                            "tmp_config_directory")},
             dynamic_interfaces=bool(g.get("dynamic_interfaces", False)),
             allow_if_changes=g.get("dynamic_interfaces") == "allow_if_changes",
+            vrrp_check_unicast_src=g.get("vrrp_check_unicast_src", False),
+            default_interface=g.get("default_interface", "eth0"),
         )
 
     # -- vrrp_script ----------------------------------------------------------
@@ -241,26 +244,75 @@ class _Completer:
                     self.error(path + (index,), f"brd {brd} is not an IPv4 address")
                     broadcast = None
             scope = item.get("scope", "global" if address.version == 4 else None)
+            peer = ip_interface(item["peer"]) if "peer" in item else None
+            if peer is not None and peer.version != address.version:
+                self.error(path + (index,), f"peer {peer} is not the same family as {address}")
+                continue
+            lft = item.get("preferred_lft")
             out.append(VirtualAddress(address, broadcast, item.get("dev", default_dev), scope,
-                                      item.get("label"), item.get("no_track", False)))
+                                      item.get("label"), peer=peer,
+                                      preferred_lft=FOREVER if lft == "forever" else lft,
+                                      **{flag: item.get(flag, False) for flag in ADDRESS_FLAGS}))
         return out
 
-    def routes(self, items: list[dict[str, Any]], family: Family) -> tuple[VirtualRoute, ...]:
+    def routes(self, items: list[dict[str, Any]], family: Family, path: tuple[Any, ...]) -> tuple[VirtualRoute, ...]:
         out = []
-        for item in items:
+        for index, item in enumerate(items):
             to = item["to"]
             via = ip_address(item["via"]) if "via" in item else None
             if to == "default":
                 to = "::/0" if (via.version == 6 if via else family == "inet6") else "0.0.0.0/0"
-            table = item.get("table")
+            destination = ip_network(to, strict=False)
+            hops = tuple(NextHop(ip_address(h["via"]) if "via" in h else None, h.get("dev"),
+                                 h.get("weight", 1), h.get("onlink", False)) for h in item.get("nexthop", ()))
+            mixed = [a for a in (via, *(h.via for h in hops)) if a is not None and a.version != destination.version]
+            if mixed:
+                self.error(path + (index,), f"route {to}: gateway {mixed[0]} is not the same family")
+                continue
             out.append(VirtualRoute(
-                to=ip_network(to, strict=False), via=via,
+                to=destination, via=via,
                 src=ip_address(item["src"]) if "src" in item else None,
-                dev=item.get("dev"), table=table, metric=item.get("metric"),
+                dev=item.get("dev"), table=_table_number(item.get("table")), metric=item.get("metric"),
                 scope=item.get("scope"), protocol=item.get("protocol"),
                 type=item.get("type", "unicast"), onlink=item.get("onlink", False),
                 no_track=item.get("no_track", False), tokens=tuple(item.get("tokens", ())),
+                from_prefix=ip_network(item["from"], strict=False) if "from" in item else None,
+                mtu=item.get("mtu"), mtu_lock=item.get("mtu_lock", False), advmss=item.get("advmss"),
+                pref=item.get("pref"), nexthops=hops,
             ))
+        return tuple(out)
+
+    def rules(self, items: list[dict[str, Any]], family: Family, path: tuple[Any, ...]) -> tuple[VirtualRule, ...]:
+        """``ip rule`` lines; the family comes from the prefixes, else ``inet6``, else the instance's."""
+        out = []
+        for index, item in enumerate(items):
+            prefixes = {k: ip_network(item[k], strict=False) for k in ("from", "to") if item.get(k, "all") != "all"}
+            versions = {p.version for p in prefixes.values()}
+            if len(versions) > 1:
+                self.error(path + (index,), "rule: 'from' and 'to' are of different families")
+                continue
+            rule_family = _family(versions.pop()) if versions else item.get("family", family)
+            mark, _, mask = str(item.get("fwmark", "")).partition("/")
+            action = item.get("action", "goto" if "goto" in item else "table")
+            out.append(VirtualRule(
+                family=rule_family, from_prefix=prefixes.get("from"), to_prefix=prefixes.get("to"),
+                table=_table_number(item.get("table")), preference=item.get("preference"),
+                iif=item.get("iif"), oif=item.get("oif"),
+                fwmark=int(mark, 0) if mark else None, fwmask=int(mask, 0) if mask else None,
+                tos=item.get("tos"), goto=item.get("goto"),
+                suppress_prefixlength=item.get("suppress_prefixlength"),
+                action=action,
+                invert=item.get("not", False), l3mdev=item.get("l3mdev", False),
+                no_track=item.get("no_track", False), tokens=tuple(item.get("tokens", ())),
+            ))
+        return tuple(out)
+
+    def peers(self, items: list[Any]) -> tuple[UnicastPeer, ...]:
+        out = []
+        for item in items:
+            if isinstance(item, str):
+                item = {"address": item}
+            out.append(UnicastPeer(ip_address(item["address"]), item.get("min_ttl", 0), item.get("max_ttl", 255)))
         return tuple(out)
 
     def advert_int(self, name: str, seconds: float, version: int, path: tuple[Any, ...]) -> float | None:
@@ -305,7 +357,8 @@ class _Completer:
         raw_vips = [ip_interface(v if isinstance(v, str) else v["address"]) for v in vip_items]
         src_key = "unicast_src_ip" if "unicast_src_ip" in d else "mcast_src_ip"
         src = ip_address(d[src_key]) if src_key in d else None
-        peers = [ip_address(x) for x in d.get("unicast_peer", [])]
+        peer_ttls = self.peers(d.get("unicast_peer", []))
+        peers = [peer.address for peer in peer_ttls]
         if raw_vips:
             version_ip = raw_vips[0].version
         elif src is not None:
@@ -341,7 +394,9 @@ class _Completer:
         elif version is None:
             version = g.vrrp_version
 
-        if not raw_vips:
+        if not raw_vips and d.get("no_virtual_ipaddress") and not strict:
+            pass  # keepalived: an instance without VIPs on purpose (used on clouds)
+        elif not raw_vips:
             if version == 3 or strict:
                 self.error(p, f"({name}) No VIP specified; at least one is required")
             else:
@@ -405,6 +460,10 @@ class _Completer:
 
         # VMAC and VIP devices
         vmac = d.get("use_vmac")
+        vmac_mac = None
+        if isinstance(vmac, dict):
+            vmac_mac = _full_mac(vmac["mac"], vrid) if "mac" in vmac else None
+            vmac = vmac.get("name", True)
         use_vmac = f"vrrp.{vrid}" if vmac is True else (vmac or None)
         if use_vmac is not None and len(use_vmac) >= IFNAMSIZ:
             self.error(p + ("use_vmac",), f"({name}) VMAC interface name '{use_vmac}' is longer "
@@ -496,7 +555,17 @@ class _Completer:
             name=name, state=state, interface=interface, virtual_router_id=vrid,
             priority=priority, advert_int=advert_int, version=version, family=family,
             vips=tuple(vips), evips=tuple(evips),
-            virtual_routes=self.routes(d.get("virtual_routes", []), family),
+            virtual_routes=self.routes(d.get("virtual_routes", []), family, p + ("virtual_routes",)),
+            virtual_rules=self.rules(d.get("virtual_rules", []), family, p + ("virtual_rules",)),
+            unicast_peer_ttls=peer_ttls,
+            check_unicast_src=bool(d.get("check_unicast_src", g.vrrp_check_unicast_src)
+                                   or any(x.min_ttl > 0 or x.max_ttl < 255 for x in peer_ttls)),
+            unicast_fault_no_peer=d.get("unicast_fault_no_peer", False),
+            no_peer_fault=bool(d.get("unicast_fault_no_peer") and not peers
+                               and ("unicast_peer" in d or "unicast_src_ip" in d)),
+            vmac_mac=vmac_mac, vmac_xmit_base=d.get("vmac_xmit_base", False),
+            promote_secondaries=d.get("promote_secondaries", False),
+            kernel_rx_buf_size=d.get("kernel_rx_buf_size"),
             auth=auth, preempt=not nopreempt, preempt_delay=preempt_delay,
             **notifies, smtp_alert=smtp_alert,
             unicast_src_ip=unicast_src, mcast_src_ip=mcast_src, unicast_peers=tuple(peers),
@@ -593,10 +662,19 @@ class _Completer:
         instances = {n: _with_group(i, member_of.get(n)) for n, i in instances.items()}
 
         track_files, track_processes = self.track_blocks()
+        statics = self.statics(g)
         if self.reporter.has_errors or errors_before:
             return None
         return Config(g, instances, scripts, sync_groups, track_files=track_files,
-                      track_processes=track_processes, locations=dict(self.locations))
+                      track_processes=track_processes, static_addresses=statics[0], static_routes=statics[1],
+                      static_rules=statics[2], locations=dict(self.locations))
+
+    def statics(self, g: GlobalDefs) -> tuple[tuple[Any, ...], ...]:
+        """static_ipaddress/static_routes/static_rules: addresses default to ``default_interface``."""
+        addresses = self.addresses(self.data.get("static_ipaddress", []), ("static_ipaddress",), g.default_interface)
+        routes = self.routes(self.data.get("static_routes", []), "inet", ("static_routes",))
+        rules = self.rules(self.data.get("static_rules", []), "inet", ("static_rules",))
+        return tuple(addresses), routes, rules
 
     def check_vrids(self, instances: dict[str, Instance]) -> None:
         """One VRID per interface and family, except unicast instances with disjoint peers."""
@@ -638,6 +716,18 @@ class _Completer:
             **self.trackers(d, p, name),
             sync_group_tracking_weight=d.get("sync_group_tracking_weight", False),
         )
+
+
+def _table_number(table: int | str | None) -> int | None:
+    return {"main": 254, "local": 255, "default": 253}.get(table, table) if table is not None else None  # type: ignore[arg-type]
+
+
+def _full_mac(mac: str, vrid: int) -> str:
+    """A 5-octet ``use_vmac`` MAC gets the VRID as its last octet, as keepalived does."""
+    octets = [int(o, 16) for o in mac.split(":")]
+    if len(octets) == 5:
+        octets.append(vrid)
+    return ":".join(f"{o:02x}" for o in octets)
 
 
 def _with_group(inst: Instance, group: str | None) -> Instance:

@@ -95,6 +95,8 @@ class GlobalDefs:
     tmp_config_directory: str | None = None
     dynamic_interfaces: bool = False              # a missing interface is FAULT, not a refusal to start
     allow_if_changes: bool = False                # ... and may come back as another type or on another parent
+    vrrp_check_unicast_src: bool = False
+    default_interface: str = "eth0"             # static_ipaddress entries without dev
 
     @property
     def email_enabled(self) -> bool:
@@ -112,6 +114,12 @@ class VirtualAddress:
     scope: str | None = None
     label: str | None = None
     no_track: bool = False
+    peer: IPInterface | None = None             # point-to-point: IFA_ADDRESS is the peer
+    preferred_lft: int | None = None            # seconds; None: keepalived's default (0 for an IPv6 /128)
+    noprefixroute: bool = False
+    nodad: bool = False                         # IPv6 VIPs are added with nodad anyway, as keepalived
+    home: bool = False
+    mngtmpaddr: bool = False
 
     @property
     def ip(self) -> IPAddress:
@@ -125,17 +133,36 @@ class VirtualAddress:
         words = [self.address.with_prefixlen]
         if self.brd is not None:
             words += ["brd", str(self.brd)]
-        for name in ("dev", "scope", "label"):
-            if getattr(self, name):
-                words += [name, getattr(self, name)]
-        if self.no_track:
-            words.append("no_track")
+        for name in ("dev", "scope", "label", "peer", "preferred_lft"):
+            if getattr(self, name) is not None:
+                words += [name, str(getattr(self, name))]
+        words += [flag for flag in ADDRESS_FLAGS if getattr(self, flag)]
         return " ".join(words)
+
+
+#: the on/off options of an address line, as ``VirtualAddress`` attributes
+ADDRESS_FLAGS = ("no_track", "noprefixroute", "nodad", "home", "mngtmpaddr")
+FOREVER = 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class NextHop:
+    """One ``nexthop`` of a multipath route."""
+
+    via: IPAddress | None = None
+    dev: str | None = None
+    weight: int = 1
+    onlink: bool = False
 
 
 @dataclass(frozen=True)
 class VirtualRoute:
-    """One ``virtual_routes`` line; ``tokens`` keeps the words as written."""
+    """One ``virtual_routes``/``static_routes`` line; ``tokens`` keeps the words as written.
+
+    ``type`` is installed as the kernel route type (``unreachable`` is an
+    unreachable route, not an on-link one); ``protocol`` None means
+    keepalived's own (18).
+    """
 
     to: IPNetwork
     via: IPAddress | None = None
@@ -149,6 +176,12 @@ class VirtualRoute:
     onlink: bool = False
     no_track: bool = False
     tokens: tuple[str, ...] = ()
+    from_prefix: IPNetwork | None = None        # `from` (source prefix, IPv6)
+    mtu: int | None = None
+    mtu_lock: bool = False
+    advmss: int | None = None
+    pref: str | None = None                     # IPv6 router preference: low, medium, high
+    nexthops: tuple[NextHop, ...] = ()
 
     @property
     def blackhole(self) -> bool:
@@ -156,6 +189,41 @@ class VirtualRoute:
 
     def __str__(self) -> str:
         return " ".join(self.tokens) if self.tokens else str(self.to)
+
+
+@dataclass(frozen=True)
+class VirtualRule:
+    """One ``virtual_rules``/``static_rules`` line (``ip rule`` syntax); None means not given."""
+
+    family: Family
+    from_prefix: IPNetwork | None = None        # None: all
+    to_prefix: IPNetwork | None = None
+    table: int | None = None
+    preference: int | None = None
+    iif: str | None = None
+    oif: str | None = None
+    fwmark: int | None = None
+    fwmask: int | None = None
+    tos: int | None = None
+    goto: int | None = None
+    suppress_prefixlength: int | None = None
+    action: str = "table"                       # table, goto, unreachable, prohibit, blackhole, nop
+    invert: bool = False                        # `not`
+    l3mdev: bool = False
+    no_track: bool = False
+    tokens: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return " ".join(self.tokens)
+
+
+@dataclass(frozen=True)
+class UnicastPeer:
+    """A unicast peer's accepted TTL / hop limit range (``min_ttl``/``max_ttl``)."""
+
+    address: IPAddress
+    min_ttl: int = 0
+    max_ttl: int = 255
 
 
 @dataclass(frozen=True)
@@ -275,6 +343,16 @@ class Instance:
     track_src_ip: bool = False                  # FAULT while the configured source is not on the interface
     strict: bool = False
     sync_group: str | None = None
+    virtual_rules: tuple[VirtualRule, ...] = ()
+    #: every peer with its TTL range; checked only when ``check_unicast_src``
+    unicast_peer_ttls: tuple[UnicastPeer, ...] = ()
+    check_unicast_src: bool = False             # drop unicast adverts from non-peers (and out-of-range TTLs)
+    unicast_fault_no_peer: bool = False         # a unicast keyword and no peer: FAULT, not multicast
+    no_peer_fault: bool = False                 # ... and that is the case
+    vmac_mac: str | None = None                 # use_vmac with an explicit MAC
+    vmac_xmit_base: bool = False
+    promote_secondaries: bool = False
+    kernel_rx_buf_size: int | None = None
 
     @property
     def wants_master(self) -> bool:
@@ -344,6 +422,9 @@ class Config:
     sync_groups: dict[str, SyncGroup] = field(default_factory=dict)
     track_files: dict[str, TrackFile] = field(default_factory=dict)
     track_processes: dict[str, TrackProcess] = field(default_factory=dict)
+    static_addresses: tuple[VirtualAddress, ...] = ()
+    static_routes: tuple[VirtualRoute, ...] = ()
+    static_rules: tuple[VirtualRule, ...] = ()
     locations: dict[tuple[Any, ...], Location] = field(default_factory=dict, compare=False, repr=False)
 
     def where(self, *path: Any) -> Location | None:

@@ -20,7 +20,8 @@ from typing import Any, Sequence
 from .diagnostics import Location, Reporter
 from .kinds import MISSING, Field, Kind, ParseContext, Rejected
 from .lexer import Tok, Token
-from .schema import INNER_TOO, OUT_OF_SCOPE_BLOCKS, OUT_OF_SCOPE_GLOBAL_PREFIXES, TOP_BLOCKS, TopBlock
+from .schema import (INNER_TOO, OUT_OF_SCOPE_BLOCKS, OUT_OF_SCOPE_GLOBAL_PREFIXES, TOP_BLOCKS, TOP_LISTS, TopBlock,
+                     TopList)
 
 
 @dataclass
@@ -108,7 +109,7 @@ class _TreeBuilder:
 
 
 #: Keywords that only exist at top level: meeting one inside a block means a '}' is missing.
-TOP_LEVEL_ONLY = (frozenset(TOP_BLOCKS) - INNER_TOO) | {"virtual_server", "virtual_server_group"}
+TOP_LEVEL_ONLY = (frozenset(TOP_BLOCKS) - INNER_TOO) | frozenset(TOP_LISTS) | {"virtual_server", "virtual_server_group"}
 
 
 def parse_statements(tokens: Sequence[Token], reporter: Reporter,
@@ -208,6 +209,17 @@ def _top_block(stmt: Statement, block: TopBlock, out: dict[str, Any], ctx: Parse
     table[name] = build_block(stmt, block.fields, ctx, path, f"{stmt.name} {name}")
 
 
+def _top_list(stmt: Statement, top: TopList, out: dict[str, Any], ctx: ParseContext) -> None:
+    """``static_routes { ... }``: every line one item; repeated blocks add up, as in keepalived."""
+    path: tuple[Any, ...] = (top.keyword,)
+    try:
+        out[top.keyword] = top.kind.parse(stmt, ctx, path, out.get(top.keyword, MISSING))
+    except Rejected:
+        ctx.rejected.add(path)
+        return
+    ctx.locations.setdefault(path, stmt.location)
+
+
 def build_config(statements: Sequence[Statement], ctx: ParseContext) -> dict[str, Any]:
     """The dict form of a whole configuration (unvalidated: values are strings)."""
     out: dict[str, Any] = {}
@@ -215,6 +227,8 @@ def build_config(statements: Sequence[Statement], ctx: ParseContext) -> dict[str
         block = TOP_BLOCKS.get(stmt.name)
         if block is not None:
             _top_block(stmt, block, out, ctx)
+        elif stmt.name in TOP_LISTS:
+            _top_list(stmt, TOP_LISTS[stmt.name], out, ctx)
         elif stmt.name in OUT_OF_SCOPE_BLOCKS:
             ctx.warning(stmt.location, f"'{_label(stmt)}' is not supported by vrrpd "
                         "(only the VRRP part of keepalived is implemented) - skipped")

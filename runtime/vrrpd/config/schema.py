@@ -32,9 +32,9 @@ from typing import Any
 
 from voluptuous import All, In, Invalid, MultipleInvalid, Optional, Schema
 
-from .items import address_list, peer_list, route_list, track_list
+from .items import Vmac, address_list, peer_list, route_list, rule_list, track_list
 from .listen import parse_listen
-from .kinds import (Field, Flag, IntRange, IPAddress, OptionalValue, Scalar, SubBlock, Text,
+from .kinds import (Field, Flag, IntRange, IPAddress, LineList, OptionalValue, Scalar, SubBlock, Text,
                     Timer, Weight, WordList, Words, block_schema)
 from .track_kinds import CommandWords, InitFile
 
@@ -123,6 +123,8 @@ GLOBAL_FIELDS: tuple[Field, ...] = (
     Field("stats_dump_file", Scalar(Text)),
     Field("json_dump_file", Scalar(Text)),
     Field("tmp_config_directory", Scalar(Text)),
+    Field("vrrp_check_unicast_src", Flag()),
+    Field("default_interface", Scalar(Text)),
 )
 
 # --------------------------------------------------------------------------
@@ -146,6 +148,8 @@ INSTANCE_FIELDS: tuple[Field, ...] = (
     Field("virtual_ipaddress", address_list()),
     Field("virtual_ipaddress_excluded", address_list()),
     Field("virtual_routes", route_list()),
+    Field("virtual_rules", rule_list()),
+    Field("no_virtual_ipaddress", Flag()),
     Field("authentication", SubBlock(fields=AUTH_FIELDS)),
     Field("nopreempt", Flag(), aliases={"preempt": Flag(present=False)}),
     Field("preempt_delay", Scalar(Timer(0, 1000))),
@@ -153,6 +157,8 @@ INSTANCE_FIELDS: tuple[Field, ...] = (
     Field("smtp_alert", Flag(bool_arg=True)),
     Field("unicast_src_ip", Scalar(IPAddress)),
     Field("unicast_peer", peer_list()),
+    Field("check_unicast_src", Flag()),
+    Field("unicast_fault_no_peer", Flag()),
     Field("mcast_src_ip", Scalar(IPAddress)),
     Field("mcast_dst_ip", Scalar(IPAddress)),
     Field("garp_master_delay", Scalar(SECONDS)),
@@ -167,7 +173,10 @@ INSTANCE_FIELDS: tuple[Field, ...] = (
     Field("track_file", track_list(-254, 254, ("reverse", "noreverse"))),
     Field("track_process", track_list(-254, 254, ("reverse", "noreverse"))),
     Field("dont_track_primary", Flag()),
-    Field("use_vmac", OptionalValue(Text)),
+    Field("use_vmac", Vmac()),
+    Field("vmac_xmit_base", Flag()),
+    Field("promote_secondaries", Flag()),
+    Field("kernel_rx_buf_size", Scalar(IntRange(1, 2**31 - 1))),
     Field("lower_prio_no_advert", Flag(bool_arg=True)),
     Field("higher_prio_send_advert", Flag(bool_arg=True)),
     Field("owner_ignore_adverts", Flag(bool_arg=True)),
@@ -253,7 +262,7 @@ INNER_TOO = frozenset({"track_file"})
 #: Top-level blocks keepalived knows and vrrpd deliberately does not implement.
 OUT_OF_SCOPE_BLOCKS = frozenset({
     "virtual_server", "virtual_server_group", "real_server", "SSL", "bfd_instance",
-    "static_ipaddress", "static_routes", "static_rules", "garp_group", "track_group",
+    "garp_group", "track_group",
     "linkbeat_interfaces", "interface_up_down_delays", "net_namespace", "net_namespace_ipvs",
     "instance", "use_pid_dir", "child_wait_time", "linkbeat_use_polling",
 })
@@ -261,6 +270,21 @@ OUT_OF_SCOPE_BLOCKS = frozenset({
 #: Prefixes of global_defs keywords that belong to keepalived's other subsystems.
 OUT_OF_SCOPE_GLOBAL_PREFIXES = ("lvs_", "checker_", "bfd_", "enable_snmp", "snmp_", "enable_traps",
                                 "enable_dbus", "dbus_", "nftables", "vrrp_iptables", "vrrp_ipsets")
+
+@dataclass(frozen=True)
+class TopList:
+    """A top-level block whose every line is one item (``static_routes { ... }``)."""
+
+    keyword: str
+    kind: LineList
+
+
+#: static_ipaddress/static_routes/static_rules: set at start, whatever the VRRP states (reference §1.3)
+TOP_LISTS: dict[str, TopList] = {t.keyword: t for t in (
+    TopList("static_ipaddress", address_list()),
+    TopList("static_routes", route_list()),
+    TopList("static_rules", rule_list()),
+)}
 
 GLOBAL_DEFS_SCHEMA = block_schema(GLOBAL_FIELDS)
 AUTH_SCHEMA = block_schema(AUTH_FIELDS)
@@ -301,6 +325,7 @@ CONFIG_SCHEMA = Schema({
     Optional("vrrp_sync_groups"): Named(SYNC_GROUP_SCHEMA),
     Optional("track_files"): Named(TRACK_FILE_SCHEMA),
     Optional("track_processes"): Named(TRACK_PROCESS_SCHEMA),
+    **{Optional(t.keyword): t.kind.validator() for t in TOP_LISTS.values()},
 })
 
 

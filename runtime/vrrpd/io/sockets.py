@@ -292,6 +292,7 @@ class VrrpSocket:
         src: IPAddress | None = None,
         unicast: bool = False,
         ttl: int = DEFAULT_TTL,
+        rcvbuf: int | None = None,
     ) -> None:
         if family not in (socket.AF_INET, socket.AF_INET6):
             raise ValueError(f"unsupported address family {family!r}")
@@ -322,6 +323,8 @@ class VrrpSocket:
             else:
                 self._setup_ipv6(ttl)
             self._allow_any_source()
+            if rcvbuf is not None:  # keepalived's kernel_rx_buf_size
+                self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         except BaseException:
             self._sock.close()
             raise
