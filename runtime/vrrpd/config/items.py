@@ -490,7 +490,7 @@ def MacAddress(value: Any) -> str:
     return text
 
 
-VMAC_CHECK = AnyOf(bool, Text, Schema({Optional("name"): Text, Optional("mac"): MacAddress}))
+VMAC_CHECK = AnyOf(Text, bool, Schema({Optional("name"): Text, Optional("mac"): MacAddress}))
 
 
 @dataclass
