@@ -13,12 +13,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
-from netlab import Lab, wait_until  # noqa: E402
-from vrrpd_peer import VrrpdPeer  # noqa: E402
+from netlab import Lab, VrrpdPeer, wait_until
 
 VIP = "198.51.100.62"
 
