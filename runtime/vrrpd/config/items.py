@@ -29,7 +29,7 @@ def _collapse(item: dict[str, Any], main: str) -> Any:
 
 
 # --------------------------------------------------------------------------
-# virtual_ipaddress / virtual_ipaddress_excluded (reference §1.3)
+# virtual_ipaddress / virtual_ipaddress_excluded (docs/keepalived-compat.md §4)
 
 SCOPES = ("site", "link", "host", "nowhere", "global")
 _ADDRESS_VALUE_OPTIONS = ("brd", "dev", "scope", "label")
@@ -93,7 +93,7 @@ def address_list() -> LineList:
 
 
 # --------------------------------------------------------------------------
-# virtual_routes: `ip route` syntax (reference §1.3). The words are kept in
+# virtual_routes: `ip route` syntax (docs/keepalived-compat.md §4). The words are kept in
 # "tokens" so that options vrrpd does not model are not lost for the daemon.
 
 ROUTE_TYPES = ("blackhole", "unreachable", "prohibit", "throw")

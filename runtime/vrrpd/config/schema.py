@@ -63,7 +63,7 @@ SECONDS = Timer(0)
 POSITIVE_SECONDS = Timer(0, low_included=False)
 
 # --------------------------------------------------------------------------
-# global_defs (reference §1.1)
+# global_defs (docs/keepalived-compat.md §2)
 
 GLOBAL_FIELDS: tuple[Field, ...] = (
     Field("router_id", Scalar(Text)),
@@ -101,7 +101,7 @@ GLOBAL_FIELDS: tuple[Field, ...] = (
 )
 
 # --------------------------------------------------------------------------
-# vrrp_instance NAME (reference §1.2)
+# vrrp_instance NAME (docs/keepalived-compat.md §3)
 
 AUTH_FIELDS: tuple[Field, ...] = (
     Field("auth_type", Scalar(In(("PASS", "AH"))), required=True),
@@ -148,7 +148,7 @@ INSTANCE_FIELDS: tuple[Field, ...] = (
 )
 
 # --------------------------------------------------------------------------
-# vrrp_script NAME and vrrp_sync_group NAME (reference §1.4)
+# vrrp_script NAME and vrrp_sync_group NAME (docs/keepalived-compat.md §5)
 
 SCRIPT_FIELDS: tuple[Field, ...] = (
     Field("script", Scalar(Text), required=True),
