@@ -1,6 +1,6 @@
 """A three-router VRRP cluster in network namespaces, on this machine, in about ten seconds.
 
-Run as root from the repository: ``sudo .venv/bin/python runtime/examples/demo.py``.
+Run as root from the repository: ``sudo ./scripts/demo`` (makes the venv when missing).
 It builds three namespaces on a private bridge (198.51.100.0/24, nothing
 leaves the machine), starts vrrpd in each with the seed's instance adapted to
 the lab, shows ``vrrpctl status``, kills the master with SIGKILL, measures how
