@@ -19,6 +19,7 @@ ALLOWED_NETWORKS: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = (
     ipaddress.ip_network("ff02::/16"),
 )
 
+
 def check_test_address(addr: str) -> None:
     """Raise ValueError unless ``addr`` (with or without /prefix) is in ALLOWED_NETWORKS.
 
