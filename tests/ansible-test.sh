@@ -52,7 +52,7 @@ trap 'rm -rf "$WORK"' EXIT
 DEST="$WORK/ansible_collections/crans/vrrp"
 mkdir -p "$DEST"
 tar -C "$SRC" \
-  --exclude=./.git --exclude='./.venv*' --exclude=./venv --exclude='*.tar.gz' \
+  --exclude=./.git --exclude='./.venv*' --exclude=./venv --exclude=./.ansible --exclude='*.tar.gz' \
   --exclude='__pycache__' --exclude='.pytest_cache' --exclude='.hypothesis' --exclude='.mypy_cache' \
   --exclude='.ruff_cache' --exclude='*.egg-info' --exclude=./tests/output \
   -cf - . | tar -C "$DEST" -xf -

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test of the project: ansible-test sanity, units and integration for the
+# Runs every test of the project: ansible-lint, ansible-test sanity, units and integration for the
 # collection's modules, then the runtime's unit tests (pure core, config,
 # simulated link) and its network tests (namespaces, bridge, keepalived peer,
 # which need root). The venv is .venv unless VENV says otherwise (ansible-core 2.19 on Python
@@ -14,6 +14,9 @@ if [ "$(id -u)" != 0 ]; then
   exit 2
 fi
 status=0
+# The collection's YAML as Galaxy checks it on import: ansible-lint --profile production (.ansible-lint).
+# (not --offline: ansible-lint installs this collection under .ansible/ to resolve its modules)
+"$VENV/bin/ansible-lint" || status=1
 # The collection: sanity (no ignore entries), module unit tests, and the modules run for real
 # against a namespace host.
 VENV="$VENV" bash tests/ansible-test.sh sanity || status=1

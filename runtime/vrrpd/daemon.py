@@ -444,10 +444,10 @@ class Daemon:
             if gap and round_ + 1 < count:
                 await asyncio.sleep(gap)
 
-    # ---- notifications (reference §3): scripts, FIFO, mail ------------------------------------
+    # ---- notifications (docs/keepalived-compat.md §6-§9): scripts, FIFO, mail -----------
 
     async def _check_scripts(self, config: Config) -> None:
-        """keepalived's start/reload script checks (reference §3.1), off the event loop.
+        """keepalived's start/reload script checks (docs/keepalived-compat.md §6), off the event loop.
 
         script_user and enable_script_security are applied; missing,
         non-executable, non-regular and (with script security) unsafe scripts

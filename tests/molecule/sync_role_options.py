@@ -38,6 +38,17 @@ KINDS = {
 SPEC_KEYS = ("type", "elements", "required", "choices", "default", "no_log")
 
 
+class LintStyleDumper(yaml.SafeDumper):
+    """Indents list items under their key, the layout ansible-lint's yamllint rules expect.
+
+    PyYAML's default writes ``key:\n- item`` (sequences flush with their key), which
+    ``ansible-lint --profile production`` reports as ``yaml[indentation]`` on every list.
+    """
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
 def module_options(module: str) -> dict:
     source = (ROOT / "plugins" / "modules" / f"{module}.py").read_text()
     for node in ast.parse(source).body:
@@ -103,7 +114,7 @@ def main() -> int:
             stale.append(path)
             if not check:
                 path.write_text(text)
-    text = "---\n" + yaml.safe_dump(specs, sort_keys=False, width=110, allow_unicode=True)
+    text = "---\n" + yaml.dump(specs, Dumper=LintStyleDumper, sort_keys=False, width=110, allow_unicode=True)
     if spec_path.read_text() != text:
         stale.append(spec_path)
         if not check:

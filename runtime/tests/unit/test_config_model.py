@@ -1,4 +1,4 @@
-"""Completion rules: keepalived's quirks that the model must reproduce (reference §1.1, §1.2, §6)."""
+"""Completion rules: keepalived's quirks that the model must reproduce (docs/keepalived-compat.md §2, §3)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Tools written for keepalived read these files (exporters, VyOS's op mode,
 ``grep 'State = MASTER'``), so the paths and formats are keepalived's
 (``vrrp_print.c``, ``vrrp_json.c``, ``dump_vrrp()`` in ``vrrp_data.c``,
-``open_dump_file()`` in ``global_data.c``; reference §2):
+``open_dump_file()`` in ``global_data.c``; docs/keepalived-compat.md §15):
 
 * the directory is ``$TMPDIR`` when it is an absolute path, else ``/tmp``;
 * ``keepalived.data`` there, or ``state_dump_file``: an absolute path ending

@@ -2,7 +2,7 @@
 
 The schema checks each option alone; the rules here need several at once,
 and they are where keepalived's surprises live (``vrrp_complete_instance()``
-in ``keepalived/vrrp/vrrp.c``, reference §1.1 strict list, §1.2, §6):
+in ``keepalived/vrrp/vrrp.c``, docs/keepalived-compat.md §2, §3):
 
 * ``state MASTER`` without ``priority`` gives priority 255, ``state`` is
   case-sensitive, and no state means "MASTER if priority 255";

@@ -2,7 +2,7 @@
 
 Kept apart from ``complete.py`` (which calls these) because they only need
 their own block: ``vrrp_track_file.c``/``track_file.c`` and
-``vrrp_parser.c``'s process handlers in keepalived (reference §1.4).
+``vrrp_parser.c``'s process handlers in keepalived (docs/keepalived-compat.md §14).
 """
 
 from __future__ import annotations

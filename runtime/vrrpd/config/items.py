@@ -30,7 +30,7 @@ def _collapse(item: dict[str, Any], main: str) -> Any:
 
 
 # --------------------------------------------------------------------------
-# virtual_ipaddress / virtual_ipaddress_excluded (reference §1.3)
+# virtual_ipaddress / virtual_ipaddress_excluded (docs/keepalived-compat.md §4)
 
 SCOPES = ("site", "link", "host", "nowhere", "global")
 _ADDRESS_VALUE_OPTIONS = ("brd", "dev", "scope", "label", "peer", "preferred_lft")
@@ -106,7 +106,7 @@ def address_list() -> LineList:
 
 
 # --------------------------------------------------------------------------
-# virtual_routes / static_routes: `ip route` syntax (reference §1.3). The
+# virtual_routes / static_routes: `ip route` syntax (docs/keepalived-compat.md §4). The
 # words are also kept in "tokens", as written, for `vrrpd -d` and the logs.
 
 #: route types installed as such (RTN_*); "unicast" is the default
@@ -277,7 +277,7 @@ def route_list() -> LineList:
 
 
 # --------------------------------------------------------------------------
-# virtual_rules / static_rules: `ip rule` syntax (reference §1.3)
+# virtual_rules / static_rules: `ip rule` syntax (docs/keepalived-compat.md §4)
 
 RULE_ACTIONS = ("unreachable", "prohibit", "blackhole", "nop")
 _RULE_VALUE_OPTIONS = {"from": "from", "to": "to", "table": "table", "lookup": "table",

@@ -73,11 +73,11 @@ COUNT = IntRange(0, 2**31 - 1)
 SECONDS = Timer(0)
 POSITIVE_SECONDS = Timer(0, low_included=False)
 #: advert_int: from v3's 10 ms to v2's 255 s; each version's own bounds are checked in complete.py,
-#: once the version is known (keepalived's bounds, reference §1.2)
+#: once the version is known (keepalived's bounds, docs/keepalived-compat.md §3)
 ADVERT_SECONDS = Timer(0.01, 255)
 
 # --------------------------------------------------------------------------
-# global_defs (reference §1.1)
+# global_defs (docs/keepalived-compat.md §2)
 
 GLOBAL_FIELDS: tuple[Field, ...] = (
     Field("router_id", Scalar(Text)),
@@ -128,7 +128,7 @@ GLOBAL_FIELDS: tuple[Field, ...] = (
 )
 
 # --------------------------------------------------------------------------
-# vrrp_instance NAME (reference §1.2)
+# vrrp_instance NAME (docs/keepalived-compat.md §3)
 
 AUTH_FIELDS: tuple[Field, ...] = (
     Field("auth_type", Scalar(In(("PASS", "AH"))), required=True),
@@ -187,7 +187,7 @@ INSTANCE_FIELDS: tuple[Field, ...] = (
 )
 
 # --------------------------------------------------------------------------
-# vrrp_script NAME and vrrp_sync_group NAME (reference §1.4)
+# vrrp_script NAME and vrrp_sync_group NAME (docs/keepalived-compat.md §5)
 
 SCRIPT_FIELDS: tuple[Field, ...] = (
     Field("script", Scalar(Text), required=True),
@@ -213,7 +213,7 @@ SYNC_GROUP_FIELDS: tuple[Field, ...] = (
 )
 
 # --------------------------------------------------------------------------
-# track_file NAME (vrrp_track_file) and vrrp_track_process NAME (reference §1.4)
+# track_file NAME (vrrp_track_file) and vrrp_track_process NAME (docs/keepalived-compat.md §14)
 
 TRACK_FILE_FIELDS: tuple[Field, ...] = (
     Field("file", Scalar(Text), required=True),
@@ -279,7 +279,7 @@ class TopList:
     kind: LineList
 
 
-#: static_ipaddress/static_routes/static_rules: set at start, whatever the VRRP states (reference §1.3)
+#: static_ipaddress/static_routes/static_rules: set at start, whatever the VRRP states (docs/keepalived-compat.md §4)
 TOP_LISTS: dict[str, TopList] = {t.keyword: t for t in (
     TopList("static_ipaddress", address_list()),
     TopList("static_routes", route_list()),

@@ -8,7 +8,7 @@ and the simulated link in the tests drive the very same object, so every
 takeover instant proven in simulation is the one the daemon schedules.
 
 Behaviour follows RFC 5798/9568 §6 with keepalived's choices where they
-differ (reference §3.3 and §6): INIT always passes through BACKUP with a
+differ (docs/keepalived-compat.md §7, §10): INIT always passes through BACKUP with a
 BACKUP notification except for an address owner that wants MASTER; a master
 answers a lower-priority advert at once; FAULT sends priority 0 when leaving
 MASTER; actions on becoming MASTER are advert, VIPs, announce, then notify.

@@ -1,6 +1,6 @@
 """How tracked files and processes fold into an instance's FAULT and priority.
 
-keepalived's rules (``vrrp_track.c``, ``track_file.c``, reference §1.4), as
+keepalived's rules (``vrrp_track.c``, ``track_file.c``, docs/keepalived-compat.md §14), as
 pure functions of the tracker's reading and the tracking entry's weight, so
 that the daemon only looks them up. An entry either faults the instance or
 adds an offset to its priority; ``reverse`` multiplies the weight by -1.

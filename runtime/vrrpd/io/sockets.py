@@ -5,7 +5,7 @@ unicast) and is shared by every instance on that interface: the daemon reads
 each packet once and dispatches it by VRID. The socket moves bytes only; the
 codec (``vrrpd.core.packet``) encodes and checks the VRRP message.
 
-Wire choices, matching keepalived (reference §5.1) where the kernel lets a
+Wire choices, matching keepalived (docs/keepalived-compat.md §10) where the kernel lets a
 plain raw socket do it:
 
 - IPv4: the kernel builds the IP header (no ``IP_HDRINCL``). ``IP_TOS`` 0xc0

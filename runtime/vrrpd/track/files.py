@@ -1,6 +1,6 @@
 """``track_file`` trackers: an integer in a file, followed with inotify (no polling).
 
-keepalived's semantics (``track_file.c``, reference §1.4): each file's
+keepalived's semantics (``track_file.c``, docs/keepalived-compat.md §14): each file's
 directory is watched for IN_CLOSE_WRITE, IN_MOVED_TO (re-read the file) and
 IN_DELETE, IN_MOVED_FROM (the value becomes 0); the content is read like
 ``strtol(buf, NULL, 0)``: leading blanks, an optional sign, decimal, 0x hex
