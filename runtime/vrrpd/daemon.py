@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import gc
 import json
 import logging
 import os
@@ -139,6 +140,9 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
         self._dump_signals(loop)
         await self._apply_config(config, initial=True)
+        # What exists now (modules, configuration, instances) lives as long as the daemon: out of
+        # the collector's sight, so its collections only walk what the advert path allocates.
+        gc.freeze()
         self._serve_metrics(self.metrics_listen or config.global_defs.vrrpd_metrics_listen)
         await self.control.start()  # answering means every instance is running
         log.info("vrrpd %s started with %d instance(s)", __version__, len(self.instances))
@@ -266,6 +270,7 @@ class Daemon:
             await self._set_statics(self.config, present=False, keep=config)
         await self._set_statics(config, present=True)
         self.config = config
+        stale: list[Instance] = []  # new instances whose VIPs may be left from an earlier run
         for index, (name, cfg) in enumerate(config.instances.items()):
             if index % APPLY_SLICE == APPLY_SLICE - 1:
                 await asyncio.sleep(0)  # let due adverts go out between slices of a big configuration
@@ -283,8 +288,10 @@ class Daemon:
             rt = InstanceRuntime(self, cfg, endpoint)
             endpoint.instances[cfg.virtual_router_id] = rt
             new_runtimes[name] = rt
-            # keepalived removes configured VIPs found at start ("removing VIPs").
-            await self.set_addresses(cfg, present=False)
+            stale.append(cfg)
+        # keepalived removes configured VIPs found at start ("removing VIPs"): all queued to the
+        # netlink thread at once, not one round trip after the other (seconds with many instances).
+        await asyncio.gather(*(self.set_addresses(cfg, present=False) for cfg in stale))
         now = asyncio.get_running_loop().time()
         for rt in old.values():          # instances gone from the configuration
             rt.apply(rt.machine.set_fault(now, True))

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from vrrpd.io import InterfaceNotFoundError
+from vrrpd.io import InterfaceNotFoundError, lazy_pyroute2
 from vrrpd.io.routing import RTPROT_KEEPALIVED, Route, Rule, ifindex_of
 
 __all__ = ["RTPROT_KEEPALIVED", "AddressManager", "AddressOptions", "Netlink", "Route", "Rule", "ifindex_of"]
@@ -91,7 +91,8 @@ class Netlink:
     def _handle(self) -> Any:
         self._worker = threading.get_ident()
         if self._ipr is None:
-            from pyroute2 import IPRoute  # imported lazily: the pure modules do not need it
+            lazy_pyroute2.install()
+            from pyroute2.iproute.linux import IPRoute  # imported lazily: the pure modules do not need it
 
             self._ipr = IPRoute()
         return self._ipr
