@@ -79,6 +79,12 @@ options:
   vrrp_garp_master_refresh_repeat:
     description: Default of C(garp_master_refresh_repeat).
     type: int
+  vrrp_garp_lower_prio_delay:
+    description: Default of C(garp_lower_prio_delay) (seconds; unset, C(vrrp_garp_master_delay)).
+    type: float
+  vrrp_garp_lower_prio_repeat:
+    description: Default of C(garp_lower_prio_repeat) (unset, C(vrrp_garp_master_repeat)).
+    type: int
   vrrp_garp_interval:
     description: Delay between gratuitous ARPs on one interface (seconds).
     type: float
@@ -225,6 +231,8 @@ def argument_spec():
         vrrp_garp_master_repeat=dict(type='int'),
         vrrp_garp_master_refresh=dict(type='float'),
         vrrp_garp_master_refresh_repeat=dict(type='int'),
+        vrrp_garp_lower_prio_delay=dict(type='float'),
+        vrrp_garp_lower_prio_repeat=dict(type='int'),
         vrrp_garp_interval=dict(type='float'),
         vrrp_gna_interval=dict(type='float'),
         vrrp_mcast_group4=dict(type='str'),

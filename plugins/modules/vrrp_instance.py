@@ -293,6 +293,14 @@ options:
   garp_master_refresh_repeat:
     description: Number of gratuitous ARPs sent at each refresh.
     type: int
+  garp_lower_prio_delay:
+    description:
+      - Seconds between the two bursts of gratuitous ARPs a MASTER sends when it hears a lower priority
+        advert; no new cycle starts before this (default C(vrrp_garp_lower_prio_delay)).
+    type: float
+  garp_lower_prio_repeat:
+    description: Gratuitous ARPs in each such burst (0 for none; default C(vrrp_garp_lower_prio_repeat)).
+    type: int
   accept:
     description: V(true) writes C(accept) (the MASTER accepts packets to the addresses it does not own), V(false) C(no_accept).
     type: bool
@@ -518,6 +526,8 @@ def argument_spec():
         garp_master_repeat=dict(type='int'),
         garp_master_refresh=dict(type='float'),
         garp_master_refresh_repeat=dict(type='int'),
+        garp_lower_prio_delay=dict(type='float'),
+        garp_lower_prio_repeat=dict(type='int'),
         accept=dict(type='bool'),
         track_interface=track_option(),
         track_script=track_option(),

@@ -67,6 +67,8 @@ def _listen(value: str) -> str:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return value
+
+
 def _signum(name: str) -> int:
     """keepalived's ``--signum``: the number on stdout, or 'Unknown sigfunc' and status 1."""
     from .actions.dumps import signal_numbers

@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 from ipaddress import IPv6Interface

@@ -44,7 +44,7 @@ def _sections(text: str) -> dict[str, list[str]]:
 
 
 def _fields(lines: list[str]) -> dict[str, str]:
-    return {k.strip(): v.strip() for k, _, v in (line.partition(" = ") for line in lines) if _}
+    return {k.strip(): v.strip() for k, sep, v in (line.partition(" = ") for line in lines) if sep}
 
 
 def _both_masters(make_lab: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any, Path, Path]:

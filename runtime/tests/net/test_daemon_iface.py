@@ -52,7 +52,7 @@ def _one_master(lab: Lab, peers: dict[int, Any], vip: str, index: int) -> None:
 @pytest.mark.parametrize("family", FAMILIES)
 def test_source_address_comes_goes_and_changes(make_lab: Any, family: str) -> None:
     f = FAMILIES[family]
-    vip = f["vips"][-1].split("/")[0]
+    vip = f["vips"][-1].split("/", maxsplit=1)[0]
     lab = make_lab(2)
     one_node = lab.node(1)
     one_node.run(["sh", "-c", f["flush"]])
@@ -76,13 +76,13 @@ def test_source_address_comes_goes_and_changes(make_lab: Any, family: str) -> No
     elapsed = wait_until(lambda: one.state() == "MASTER", DOWN_150 + SLACK, 0.005, "node 1 master")
     print(f"{family}: MASTER {elapsed:.3f} s after leaving FAULT (Master_Down {DOWN_150:.3f} s)")
     _one_master(lab, peers, vip, 1)
-    assert one.instance()["source"] == f["first"].split("/")[0]
-    assert two.instance()["master_address"] == f["first"].split("/")[0]
+    assert one.instance()["source"] == f["first"].split("/", maxsplit=1)[0]
+    assert two.instance()["master_address"] == f["first"].split("/", maxsplit=1)[0]
 
     # the address changes: the peer sees adverts from the new one
     _add(one_node, f["second"])
     one_node.run(["ip", "addr", "del", f["first"], "dev", "eth0"])
-    new = f["second"].split("/")[0]
+    new = f["second"].split("/", maxsplit=1)[0]
     wait_until(lambda: two.instance()["master_address"] == new, 2, 0.01, "node 2 sees adverts from the new source")
     assert one.instance()["source"] == new and one.state() == "MASTER"
     _one_master(lab, peers, vip, 1)
@@ -97,7 +97,7 @@ def test_source_address_comes_goes_and_changes(make_lab: Any, family: str) -> No
 def test_backup_leaves_fault_to_backup_under_a_higher_peer(make_lab: Any) -> None:
     lab = make_lab(2)
     vips = FAMILIES["ipv4"]["vips"]
-    vip = vips[0].split("/")[0]
+    vip = vips[0].split("/", maxsplit=1)[0]
     two = VrrpdPeer(lab.node(2), _conf(150, vips)).start()
     lab.node(1).run(["ip", "-4", "addr", "flush", "dev", "eth0"])
     one = VrrpdPeer(lab.node(1), _conf(100, vips)).start()
@@ -138,7 +138,7 @@ def _create_eth0(lab: Lab, index: int) -> None:
 def test_interface_deleted_and_recreated(make_lab: Any, role: str) -> None:
     lab = make_lab(2)
     vips = FAMILIES["ipv4"]["vips"]
-    vip = vips[0].split("/")[0]
+    vip = vips[0].split("/", maxsplit=1)[0]
     one = VrrpdPeer(lab.node(1), _conf(150, vips)).start()
     two = VrrpdPeer(lab.node(2), _conf(100, vips)).start()
     peers = {1: one, 2: two}
@@ -157,7 +157,7 @@ def test_interface_deleted_and_recreated(make_lab: Any, role: str) -> None:
 @pytest.mark.parametrize("family", FAMILIES)
 def test_link_down_up_on_master(make_lab: Any, family: str) -> None:
     f = FAMILIES[family]
-    vip = f["vips"][-1].split("/")[0]
+    vip = f["vips"][-1].split("/", maxsplit=1)[0]
     lab = make_lab(2)
     one = VrrpdPeer(lab.node(1), _conf(150, f["vips"])).start()
     two = VrrpdPeer(lab.node(2), _conf(100, f["vips"])).start()
@@ -221,7 +221,7 @@ def test_interop_keepalived_ipv6_links_coming_up(make_lab: Any, keepalived_bin: 
     """
     lab = make_lab(3, dad=True)
     vips = FAMILIES["ipv6"]["vips"]
-    vip = vips[-1].split("/")[0]
+    vip = vips[-1].split("/", maxsplit=1)[0]
     down = {p: master_down_interval(3, p, 10) for p in (50, 100, 150, 200)}
     skew = {p: (256 - p) * 10 / 256 / 1000 for p in (50, 100)}
     for node in lab.nodes:
@@ -291,7 +291,7 @@ def test_dynamic_interfaces_waits_in_fault_for_the_interface(make_lab: Any, dyna
     """With dynamic_interfaces: FAULT "interface eth0 missing", then the election once it is created."""
     lab = make_lab(2)
     vips = FAMILIES["ipv4"]["vips"]
-    vip = vips[0].split("/")[0]
+    vip = vips[0].split("/", maxsplit=1)[0]
     _delete_eth0(lab, 1)
     one = VrrpdPeer(lab.node(1), _dynamic_conf(150, vips, dynamic)).start()
     two = VrrpdPeer(lab.node(2), _conf(100, vips)).start()
@@ -328,7 +328,7 @@ def test_track_src_ip_faults_while_the_configured_source_is_missing(make_lab: An
     """track_src_ip: FAULT while mcast_src_ip is not on eth0, the election once it is, FAULT when it goes."""
     lab = make_lab(2)
     vips = FAMILIES["ipv4"]["vips"]
-    vip = vips[0].split("/")[0]
+    vip = vips[0].split("/", maxsplit=1)[0]
     one = VrrpdPeer(lab.node(1), _conf(150, vips, extra="mcast_src_ip 198.51.100.31\ntrack_src_ip")).start()
     two = VrrpdPeer(lab.node(2), _conf(100, vips)).start()
     peers = {1: one, 2: two}
@@ -358,7 +358,7 @@ def test_vmac_recreated_after_deletion_and_with_its_parent(make_lab: Any, family
     """A use_vmac interface deleted behind our back, or with its parent, is made again; the MASTER's VIPs
     go back on it (they went with the old one) and the election ends with one MASTER."""
     f = FAMILIES[family]
-    vip = f["vips"][-1].split("/")[0]
+    vip = f["vips"][-1].split("/", maxsplit=1)[0]
     lab = make_lab(2)
     one = VrrpdPeer(lab.node(1), _conf(150, f["vips"], extra="use_vmac")).start()
     two = VrrpdPeer(lab.node(2), _conf(100, f["vips"], extra="use_vmac")).start()
@@ -377,7 +377,7 @@ def test_vmac_recreated_after_deletion_and_with_its_parent(make_lab: Any, family
 def test_ipv6_vmac_takes_the_parents_link_local_when_it_appears(make_lab: Any) -> None:
     """An IPv6 VMAC sends from its parent's link-local; one that appears after the VMAC was made is added."""
     f = FAMILIES["ipv6"]
-    vip = f["vips"][-1].split("/")[0]
+    vip = f["vips"][-1].split("/", maxsplit=1)[0]
     lab = make_lab(1)
     node = lab.node(1)
     node.run(["sh", "-c", f["flush"]])

@@ -68,7 +68,7 @@ TYPED = {
     "203.0.113.64/28": {"gateway": "198.51.100.1", "dev": "eth0", "protocol": "static", "flags": ["onlink"],
                         "metrics": [{"mtu": 1400, "advmss": 1360}]},
     "2001:db8:1::/64": {"nexthops": [{"gateway": "2001:db8::1", "dev": "eth0", "weight": 3, "flags": []},
-                                      {"gateway": "2001:db8::2", "dev": "eth0", "weight": 1, "flags": []}]},
+                                     {"gateway": "2001:db8::2", "dev": "eth0", "weight": 1, "flags": []}]},
     "2001:db8:2::/64": {"from": "2001:db8:3::/64", "pref": "high"},
 }
 RULES = {1000: {"src": "203.0.113.0", "srclen": 24, "table": "100"},

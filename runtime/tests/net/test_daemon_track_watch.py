@@ -106,7 +106,7 @@ def test_tracked_process_killed_faults_and_restart_recovers(make_lab: Any) -> No
 def test_tracked_process_weight_and_quorum(make_lab: Any) -> None:
     lab = make_lab(1)
     tag = f"vrrpd-quorum-{lab.prefix}"
-    workers = [_sleeper(lab, tag) for _ in range(2)]
+    workers = [_sleeper(lab, tag) for _worker in range(2)]
     try:
         tracker = (f"vrrp_track_process pool {{\n    process {sys.executable} -c "
                    f"\"import time; time.sleep(120)\" {tag}\n    quorum 2\n    weight -40\n}}\n")

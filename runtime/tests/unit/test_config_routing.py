@@ -27,7 +27,7 @@ def errors(text: str) -> list[str]:
 
 
 def test_typed_routes_and_their_options_reach_the_model():
-    inst, _ = instance(conf("virtual_routes {",
+    inst, _diags = instance(conf("virtual_routes {",
                             "    unreachable 203.0.113.0/28 metric 7 table 100",
                             "    203.0.113.16/28 via 198.51.100.9 dev eth1 src 198.51.100.1 scope link protocol static "
                             "mtu lock 1400 advmss 1360 onlink no_track",
@@ -44,7 +44,7 @@ def test_typed_routes_and_their_options_reach_the_model():
 
 
 def test_rules_reach_the_model():
-    inst, _ = instance(conf("virtual_rules {",
+    inst, _diags = instance(conf("virtual_rules {",
                             "    from 203.0.113.0/24 to 198.51.100.0/24 iif eth0 oif eth1 fwmark 0x10/0xff tos 8 "
                             "preference 100 table main",
                             "    not from all priority 101 unreachable no_track",
@@ -59,7 +59,7 @@ def test_rules_reach_the_model():
 
 
 def test_statics_reach_the_model_with_default_interface():
-    _, config = instance(conf(top="global_defs {\n    default_interface eth7\n}\n"
+    _inst, config = instance(conf(top="global_defs {\n    default_interface eth7\n}\n"
                               "static_ipaddress {\n    203.0.113.5/24 noprefixroute\n}\n"
                               "static_routes {\n    blackhole 203.0.113.64/26\n}\n"
                               "static_rules {\n    from 203.0.113.5 table 7 preference 9\n}\n"))
@@ -68,7 +68,7 @@ def test_statics_reach_the_model_with_default_interface():
 
 
 def test_address_options_reach_the_model():
-    inst, _ = instance(conf("virtual_ipaddress_excluded {",
+    inst, _diags = instance(conf("virtual_ipaddress_excluded {",
                             "    198.51.100.2 broadcast 198.51.100.255 peer 198.51.100.3/32 noprefixroute",
                             "    2001:db8::2/64 -nodad home mngtmpaddr preferred_lft forever",
                             "    2001:db8::3/64 preferred_lft 30",
@@ -79,18 +79,18 @@ def test_address_options_reach_the_model():
 
 
 def test_peers_vmac_and_instance_switches_reach_the_model():
-    inst, _ = instance(conf("unicast_src_ip 198.51.100.1", "unicast_peer {", "    198.51.100.2 min_ttl 250 max_ttl 255",
+    inst, _diags = instance(conf("unicast_src_ip 198.51.100.1", "unicast_peer {", "    198.51.100.2 min_ttl 250 max_ttl 255",
                             "    198.51.100.3", "}", "use_vmac vrrp1 02:00:00:00:01", "vmac_xmit_base",
                             "promote_secondaries", "kernel_rx_buf_size 262144", "check_unicast_src"))
     assert [(p.address, p.min_ttl, p.max_ttl) for p in inst.unicast_peer_ttls] == [
         (ip_address("198.51.100.2"), 250, 255), (ip_address("198.51.100.3"), 0, 255)]
     assert (inst.check_unicast_src, inst.use_vmac, inst.vmac_mac, inst.vmac_xmit_base) == (True, "vrrp1", "02:00:00:00:01:01", True)
     assert (inst.promote_secondaries, inst.kernel_rx_buf_size) == (True, 262144)
-    no_peer, _ = instance(conf("unicast_src_ip 198.51.100.1", "unicast_peer {", "}", "unicast_fault_no_peer"))
+    no_peer, _diags = instance(conf("unicast_src_ip 198.51.100.1", "unicast_peer {", "}", "unicast_fault_no_peer"))
     assert no_peer.no_peer_fault and no_peer.unicast_fault_no_peer
-    no_vip, _ = instance(conf("no_virtual_ipaddress", vips="").replace("virtual_ipaddress {\n        \n    }\n", ""))
+    no_vip, _diags = instance(conf("no_virtual_ipaddress", vips="").replace("virtual_ipaddress {\n        \n    }\n", ""))
     assert no_vip.vips == ()
-    glob, _ = instance("global_defs {\n    vrrp_check_unicast_src\n}\n" + conf("unicast_peer {", "    198.51.100.2", "}"))
+    glob, _diags = instance("global_defs {\n    vrrp_check_unicast_src\n}\n" + conf("unicast_peer {", "    198.51.100.2", "}"))
     assert glob.check_unicast_src
 
 

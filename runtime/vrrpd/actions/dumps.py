@@ -44,8 +44,8 @@ def signal_numbers() -> dict[str, int]:
             "STATS": signal.SIGUSR2, "STATS_CLEAR": signal.SIGRTMAX - 1, "JSON": signal.SIGRTMIN + 2}
 
 
-def tmp_dir(environ: Mapping[str, str] = os.environ) -> str:
-    value = environ.get("TMPDIR", "")
+def tmp_dir(environ: Mapping[str, str] | None = None) -> str:
+    value = (os.environ if environ is None else environ).get("TMPDIR", "")
     return value if value.startswith("/") else "/tmp"
 
 
@@ -58,7 +58,7 @@ def dump_path(configured: str | None, default: str, directory: str) -> str:
     return os.path.join(directory, configured.rsplit("/", 1)[-1])
 
 
-def paths(g: GlobalDefs, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+def paths(g: GlobalDefs, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     directory = tmp_dir(environ)
     return {"data": dump_path(g.state_dump_file, "keepalived.data", directory),
             "stats": dump_path(g.stats_dump_file, "keepalived.stats", directory),

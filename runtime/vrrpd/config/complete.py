@@ -292,7 +292,7 @@ class _Completer:
                 self.error(path + (index,), "rule: 'from' and 'to' are of different families")
                 continue
             rule_family = _family(versions.pop()) if versions else item.get("family", family)
-            mark, _, mask = str(item.get("fwmark", "")).partition("/")
+            mark, _slash, mask = str(item.get("fwmark", "")).partition("/")
             action = item.get("action", "goto" if "goto" in item else "table")
             out.append(VirtualRule(
                 family=rule_family, from_prefix=prefixes.get("from"), to_prefix=prefixes.get("to"),

@@ -271,6 +271,7 @@ OUT_OF_SCOPE_BLOCKS = frozenset({
 OUT_OF_SCOPE_GLOBAL_PREFIXES = ("lvs_", "checker_", "bfd_", "enable_snmp", "snmp_", "enable_traps",
                                 "enable_dbus", "dbus_", "nftables", "vrrp_iptables", "vrrp_ipsets")
 
+
 @dataclass(frozen=True)
 class TopList:
     """A top-level block whose every line is one item (``static_routes { ... }``)."""

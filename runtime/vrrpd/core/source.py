@@ -57,6 +57,7 @@ def fault_reason(faults: set[str]) -> str | None:
     """
     if not faults:
         return None
+
     def rank(reason: str) -> tuple[int, str]:
         source = reason.startswith(("no source", "source address "))
         order = 0 if reason.startswith("interface ") else 1 if source else 2
