@@ -259,6 +259,7 @@ class SaturatedResult:
     vips_seen: int  # distinct VIPs ever seen on the backup node (polled)
     polls: int
     master_states_end: dict[str, int] = field(default_factory=dict)
+    backup_states_end: dict[str, int] = field(default_factory=dict)  # proves the backup ran
 
 
 @dataclass
@@ -288,10 +289,11 @@ def saturated_result(pair: SaturatedPair, since: float, window: float, polls: in
         cap.stop()
     sources = node_ip4s(pair.lab.node(2))
     ads = [a for a in adverts_of(pair.captures) if a.ts >= since and a.src in sources and a.priority > 0]
-    end: dict[str, int] = {}
-    for state in states(pair.master):
-        end[state] = end.get(state, 0) + 1
-    return SaturatedResult(pair.impl, window, len(ads), len({a.vrid for a in ads}), len(pair.seen), polls, end)
+    ends: list[dict[str, int]] = [{}, {}]
+    for peer, end in zip((pair.master, pair.backup), ends):
+        for state in states(peer):
+            end[state] = end.get(state, 0) + 1
+    return SaturatedResult(pair.impl, window, len(ads), len({a.vrid for a in ads}), len(pair.seen), polls, *ends)
 
 
 def bench_saturated(impls: list[str], window: float) -> list[SaturatedResult]:
@@ -314,10 +316,12 @@ def bench_saturated(impls: list[str], window: float) -> list[SaturatedResult]:
             time.sleep(0.05)
         took = time.monotonic() - t0
         terminate_process(stress, 2.0, 2.0)
+        time.sleep(1.0)  # let the daemons answer their control socket / JSON dump again
         results = [saturated_result(pair, since, took, polls) for pair in pairs]
         for r in results:
             fo.log(f"  {r.impl}: backup sent {r.backup_adverts} adverts (prio > 0, {r.backup_vrids} VRIDs), "
-                   f"{r.vips_seen} VIPs seen on it in {polls} polls; master at end {r.master_states_end}")
+                   f"{r.vips_seen} VIPs seen on it in {polls} polls; at end master {r.master_states_end}, "
+                   f"backup {r.backup_states_end}")
         return results
 
 
@@ -421,8 +425,9 @@ def print_details(res: Results) -> None:
               f"CPU {t.cpu:.2f} s in {t.window:.1f} s")
     for s in res.saturated.values():
         print(f"  {s.impl}: saturated window {s.window:.0f} s: backup adverts {s.backup_adverts} over "
-              f"{s.backup_vrids} VRIDs, {s.vips_seen} VIPs seen in {s.polls} polls; master at end "
-              f"{s.master_states_end}")
+              f"{s.backup_vrids} VRIDs, {s.vips_seen} VIPs seen in {s.polls} polls (one every "
+              f"{1000 * s.window / max(1, s.polls):.0f} ms); at end master {s.master_states_end}, "
+              f"backup {s.backup_states_end}")
 
 
 def versions(runtime: str) -> str:
