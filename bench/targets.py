@@ -276,8 +276,7 @@ def saturated_setup(stack: contextlib.ExitStack, impl: str) -> SaturatedPair:
     pair = SaturatedPair(impl, stack.enter_context(Lab(2, segments=2)))
     n1, n2 = pair.lab.node(1), pair.lab.node(2)
     pair.master = fo.make_peer(impl, n1, fo.scale_instances())
-    fo.start_peer(pair.master, timeout=60.0)
-    wait_vips(n1, SCALE_VIPS, 60.0, f"{impl}: 255 VIPs on the master")
+    fo.start_peer(pair.master, timeout=60.0)  # both masters start up at once; bench_saturated waits for them
     src = " or ".join(f"ether src {i.mac}" for i in n2.interfaces.values())
     pair.captures = port_captures(pair.lab, n2, f"{impl}-sat", f"(ip proto 112) and ({src})")
     pair.backup = fo.make_peer(impl, n2, fo.scale_instances(priority=100, state="BACKUP"))
@@ -300,6 +299,8 @@ def bench_saturated(impls: list[str], window: float) -> list[SaturatedResult]:
     """Both implementations' pairs at once under ``stress-ng --cpu 2``; the backups start inside the window."""
     with contextlib.ExitStack() as stack:
         pairs = [saturated_setup(stack, impl) for impl in impls]
+        for pair in pairs:
+            wait_vips(pair.lab.node(1), SCALE_VIPS, 60.0, f"{pair.impl}: 255 VIPs on the master")
         fo.log(f"saturated: masters up; stress-ng --cpu 2 for {window:g} s, backups start now")
         stress = subprocess.Popen(["stress-ng", "--cpu", "2", "--quiet", "--timeout", f"{int(window) + 60}s"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -479,18 +480,24 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Plan]:
     return args, plan
 
 
-def run_parts(plan: Plan) -> Results:
+def run_parts(plan: Plan, durations: dict[str, float]) -> Results:
+    """Run the selected parts in table order; ``durations`` gets each part's wall time."""
     res = Results()
-    if "takeover" in plan.parts:
-        res.takeovers = fo.takeover_rows(fo.bench_takeovers(plan.runs, [0.1], plan.impls), plan.impls, [0.1])
-    for impl in plan.impls if "pair" in plan.parts else ():
-        res.pairs[impl] = bench_pair(impl, plan.window, plan.warmup)
-    for impl in plan.impls if "first" in plan.parts else ():
-        res.first[impl] = bench_first_advert(impl, plan.runs)
-    for impl in plan.impls if "thousand" in plan.parts else ():
-        res.thousand[impl] = bench_thousand(impl, plan.window, plan.warmup)
-    if "saturated" in plan.parts:
-        res.saturated = {r.impl: r for r in bench_saturated(plan.impls, plan.saturated)}
+    steps: dict[str, Callable[[], None]] = {
+        "takeover": lambda: res.takeovers.extend(
+            fo.takeover_rows(fo.bench_takeovers(plan.runs, [0.1], plan.impls), plan.impls, [0.1])),
+        "pair": lambda: res.pairs.update({i: bench_pair(i, plan.window, plan.warmup) for i in plan.impls}),
+        "first": lambda: res.first.update({i: bench_first_advert(i, plan.runs) for i in plan.impls}),
+        "thousand": lambda: res.thousand.update(
+            {i: bench_thousand(i, plan.window, plan.warmup) for i in plan.impls}),
+        "saturated": lambda: res.saturated.update(
+            {r.impl: r for r in bench_saturated(plan.impls, plan.saturated)}),
+    }
+    for part in PARTS:
+        if part in plan.parts:
+            t0 = time.monotonic()
+            steps[part]()
+            durations[part] = time.monotonic() - t0
     return res
 
 
@@ -503,11 +510,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     note_before, version = fo.machine_note(), versions(args.runtime)
     fo.log(f"start: {note_before}; {version}")
-    res = run_parts(plan)
+    durations: dict[str, float] = {}
+    res = run_parts(plan, durations)
     print(f"\n# issue 9 targets: vrrpd vs keepalived ({'quick' if args.quick else 'full'}: {asdict(plan)})")
     print(f"start: {note_before}")
     print(f"end:   {fo.machine_note()}; took {time.monotonic() - started:.0f} s")
     print(f"{version}")
+    print("parts took: " + ", ".join(f"{part} {took:.0f} s" for part, took in durations.items()))
     if res.takeovers:
         fo.print_takeovers(res.takeovers)
     print_targets(res, plan.impls)
