@@ -1,0 +1,132 @@
+"""What the three proofs share: the event log, the invariant failure, daemon probes.
+
+A broken invariant must be readable from a red CI log alone: it carries the
+seed that reproduces the run, the first invariant that broke, and the log of
+every event (fault, heal, observation) that led to it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from netlab import Node, run_in_netns
+from vrrpd_peer import VrrpdPeer
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class EventLog:
+    """Time-stamped events of one run, relative to its start (what to print on failure)."""
+
+    t0: float = field(default_factory=time.monotonic)
+    entries: list[tuple[float, str]] = field(default_factory=list)
+
+    def add(self, message: str) -> None:
+        self.entries.append((time.monotonic() - self.t0, message))
+
+    def text(self, last: int | None = None) -> str:
+        rows = self.entries if last is None else self.entries[-last:]
+        return "\n".join(f"  {t:9.3f}s  {msg}" for t, msg in rows)
+
+
+class InvariantBroken(AssertionError):
+    """The first invariant a run broke, with what is needed to replay and read it."""
+
+    def __init__(self, seed: int, invariant: str, log: EventLog, extra: str = "") -> None:
+        self.seed, self.invariant = seed, invariant
+        text = f"seed {seed}: first broken invariant: {invariant}\nevent log:\n{log.text()}"
+        super().__init__(text + (f"\n{extra}" if extra else ""))
+
+
+class QuietVrrpd(VrrpdPeer):
+    """A vrrpd as production runs it: no ``-D``, so a flood costs no debug line per packet."""
+
+    def argv(self) -> list[str]:
+        return [a for a in super().argv() if a != "-D"]
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.running and self.proc is not None else None
+
+
+def proc_cpu(pid: int) -> float | None:
+    """user + system CPU seconds of ``pid`` (all its threads), None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def proc_rss_kib(pid: int) -> int | None:
+    """Resident set size (VmRSS) in KiB."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def proc_fds(pid: int) -> int | None:
+    """Number of open file descriptors."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return None
+
+
+def raw_socket_drops(node: Node) -> int:
+    """Packets the kernel dropped on the node's protocol-112 raw sockets (receive buffer full).
+
+    Read from ``/proc/thread-self/net/raw{,6}`` in the node's namespace: for a raw
+    socket the "port" of the local address is the protocol (0x70 = 112), and the
+    last column counts the drops.  A flood that outruns the daemon shows up here,
+    so the accounting "every packet counted or dropped by the kernel" stays exact.
+    """
+
+    def read() -> int:
+        total = 0
+        for name in ("raw", "raw6"):
+            with open(f"/proc/thread-self/net/{name}") as fh:
+                next(fh)
+                for line in fh:
+                    cols = line.split()
+                    if cols and cols[1].endswith(":0070"):
+                        total += int(cols[-1])
+        return total
+
+    return int(run_in_netns(node.netns, read))
+
+
+def slope_per_minute(samples: list[tuple[float, float]]) -> float:
+    """Least-squares slope of (seconds, value) samples, in value units per minute."""
+    n = len(samples)
+    if n < 2:
+        return 0.0
+    mx = sum(t for t, _ in samples) / n
+    my = sum(v for _, v in samples) / n
+    var = sum((t - mx) ** 2 for t, _ in samples)
+    if var == 0:
+        return 0.0
+    return 60.0 * sum((t - mx) * (v - my) for t, v in samples) / var
+
+
+def rejected_total(status: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """``{"daemon" | instance: {reason: count}}`` from one ``status`` answer."""
+    out = {"daemon": dict(status["daemon"]["rejected_unmatched"])}
+    for name, inst in status["instances"].items():
+        out[name] = dict(inst["counters"]["rejected"])
+    return out
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
