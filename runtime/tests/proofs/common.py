@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netlab import Node, run_in_netns
+from vrrpd.control import request
 from vrrpd_peer import VrrpdPeer
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -48,9 +49,15 @@ class QuietVrrpd(VrrpdPeer):
     def argv(self) -> list[str]:
         return [a for a in super().argv() if a != "-D"]
 
-    @property
-    def pid(self) -> int | None:
-        return self.proc.pid if self.running and self.proc is not None else None
+    def reload_with(self, config: str, timeout: float = 60.0) -> tuple[dict[str, Any], float]:
+        """Write ``config``, reload over the control socket; (answer, seconds it took).
+
+        The timeout is generous: a large file on a loaded machine takes seconds to parse.
+        """
+        self.conf.write_text(config)
+        start = time.monotonic()
+        answer = request(self.socket, "reload", timeout=timeout)
+        return answer, time.monotonic() - start
 
 
 def proc_cpu(pid: int) -> float | None:
