@@ -44,12 +44,12 @@ def log(msg: str) -> None:
 def report(r: StormResult) -> str:
     lines = [f"seed {r.seed}: {r.sent} packets in {r.seconds:.1f} s = {r.rate:.0f} packets/s "
              f"(sender ENOBUFS retries {r.sender_retries}); load average at the end {r.load}",
-             "", "| node | role | CPU % of a core during the storm | kernel drops (receive buffer full) | rejects counted |",
-             "|---|---|--:|--:|--:|"]
+             "", "| node | role | CPU % of a core during the storm | kernel drops (receive buffer full) | rejects counted | "
+             "frames sent/s |", "|---|---|--:|--:|--:|--:|"]
     for node in sorted(r.cpu_percent):
         role = "MASTER" if node == 1 else "BACKUP"
         lines.append(f"| {node} | {role} | {r.cpu_percent[node]:.1f} | {r.kernel_drops[node]} | "
-                     f"{sum(r.rejects[node].values())} |")
+                     f"{sum(r.rejects[node].values())} | {r.tx_per_s.get(node, 0):.0f} |")
     lines += ["", "| instance | adverts on the wire | median gap ms | p99 gap ms | max gap ms | interval ms | "
               "backup's Master_Down ms |", "|---|--:|--:|--:|--:|--:|--:|"]
     for name, g in r.gaps.items():
@@ -64,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--packets", type=int, default=1_000_000)
     ap.add_argument("--rate", type=float, default=5000.0, help="packets per second (0: as fast as possible)")
     ap.add_argument("--distinct", type=int, default=1500, help="distinct frames built with scapy, sent in turn")
+    ap.add_argument("--valid-share", type=float, default=0.02,
+                    help="share of valid-looking lower-priority adverts among the frames (default 0.02)")
     ap.add_argument("--seed", type=int, default=None, help="default: random (printed)")
     ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = ap.parse_args(argv)
@@ -73,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     seed = args.seed if args.seed is not None else random.randrange(1 << 31)
     log(f"storm seed {seed}, load average {load_average()}")
     try:
-        result = Storm(seed, args.packets, args.rate, args.distinct, progress=log).run()
+        result = Storm(seed, args.packets, args.rate, args.distinct, progress=log, valid_share=args.valid_share).run()
     except InvariantBroken as exc:
         print(f"FAILED: {exc}")
         return 1

@@ -37,9 +37,10 @@ class EventLog:
 class InvariantBroken(AssertionError):
     """The first invariant a run broke, with what is needed to replay and read it."""
 
-    def __init__(self, seed: int, invariant: str, log: EventLog, extra: str = "") -> None:
+    def __init__(self, seed: int | None, invariant: str, log: EventLog, extra: str = "") -> None:
         self.seed, self.invariant = seed, invariant
-        text = f"seed {seed}: first broken invariant: {invariant}\nevent log:\n{log.text()}"
+        head = f"seed {seed}: " if seed is not None else ""
+        text = f"{head}first broken invariant: {invariant}\nevent log:\n{log.text()}"
         super().__init__(text + (f"\n{extra}" if extra else ""))
 
 
@@ -111,6 +112,13 @@ def raw_socket_drops(node: Node) -> int:
         return total
 
     return int(run_in_netns(node.netns, read))
+
+
+def tx_packets(node: Node, ifname: str = "eth0") -> int:
+    """Frames the node's interface has sent (kernel counter: adverts, GARPs and NAs alike)."""
+    link = node.ipr.get_links(node.ifindex(ifname))[0]
+    stats = link.get_attr("IFLA_STATS64") or link.get_attr("IFLA_STATS")
+    return int(stats["tx_packets"])
 
 
 def slope_per_minute(samples: list[tuple[float, float]]) -> float:

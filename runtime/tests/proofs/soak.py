@@ -103,7 +103,7 @@ class Soak:
     def broken(self, invariant: str) -> InvariantBroken:
         self.log.add(f"BROKEN: {invariant}")
         tails = "\n".join(f"--- vrrpd log, node {i} (tail)\n{d.log_text()[-2500:]}" for i, d in self.daemons.items())
-        return InvariantBroken(0, invariant, self.log, tails)
+        return InvariantBroken(None, invariant, self.log, tails)
 
     def run(self) -> SoakResult:
         with Lab(2, segments=2, workdir=self.workdir, keep_workdir=self.workdir is not None) as lab:

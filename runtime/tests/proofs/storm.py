@@ -32,7 +32,8 @@ from typing import Any, Callable
 from netlab import Lab, keepalived_conf, vrrp_instance, wait_until
 from vrrpd.core.timers import master_down_interval
 
-from .common import EventLog, InvariantBroken, QuietVrrpd, load_average, proc_cpu, raw_socket_drops, rejected_total
+from .common import (EventLog, InvariantBroken, QuietVrrpd, load_average, proc_cpu, raw_socket_drops, rejected_total,
+                     tx_packets)
 from .forge import ANY_REASON, VIP4, VIPS6, VRID4, VRID6, Forge, Forged, forge_frames
 from .wire import advert_gaps, read_adverts
 
@@ -118,14 +119,18 @@ class StormResult:
     gaps: dict[str, dict[str, float]]
     load: str
     kinds: dict[str, int] = field(default_factory=dict)
+    #: frames each node sent per second from before the storm to after it (adverts, GARPs, NAs)
+    tx_per_s: dict[int, float] = field(default_factory=dict)
 
 
 class Storm:
     """One storm run; ``run()`` returns the figures or raises InvariantBroken."""
 
     def __init__(self, seed: int, packets: int, rate: float = 5000.0, distinct: int = 800,
-                 workdir: Path | None = None, progress: Callable[[str], None] = lambda _m: None) -> None:
+                 workdir: Path | None = None, progress: Callable[[str], None] = lambda _m: None,
+                 valid_share: float = 0.02) -> None:
         self.seed, self.packets, self.rate, self.distinct = seed, packets, rate, distinct
+        self.valid_share = valid_share
         self.workdir, self.progress = workdir, progress
         self.log = EventLog()
         self.daemons: list[QuietVrrpd] = []
@@ -171,7 +176,7 @@ class Storm:
     def _forge(self) -> list[Forged]:
         rng = random.Random(self.seed)
         forge = Forge(self.lab.node(4), self.lab.nodes[:3], rng)
-        forged = forge_frames(forge, min(self.distinct, self.packets))
+        forged = forge_frames(forge, min(self.distinct, self.packets), self.valid_share)
         self.note(f"forged {len(forged)} distinct frames (seed {self.seed})")
         return forged
 
@@ -190,6 +195,8 @@ class Storm:
             for name in ("VI_4", "VI_6"):
                 if instances[name]["state"] != want:
                     return f"node {index} {name} is {instances[name]['state']}, expected {want}"
+                if index > 1 and instances[name]["master_priority"] != PRIORITIES[0]:
+                    return f"node {index} {name} follows a master of priority {instances[name]['master_priority']}"
         for vip in VIP_CHECKS:
             holders = [n.index for n in self.lab.nodes if n.has_address(vip)]
             if holders != [1]:
@@ -200,6 +207,7 @@ class Storm:
         snap = {}
         for index, daemon in enumerate(self.daemons, 1):
             snap[index] = {"status": daemon.status(), "drops": raw_socket_drops(daemon.node),
+                           "tx": tx_packets(daemon.node),
                            "cpu": proc_cpu(daemon.proc.pid) if daemon.proc else None, "t": time.monotonic()}
         return snap
 
@@ -308,7 +316,8 @@ class Storm:
             seed=self.seed, sent=stats.sent, seconds=stats.seconds, rate=stats.sent / max(stats.seconds, 1e-9),
             sender_retries=stats.retries, cpu_percent=cpu, rejects=rejects,  # type: ignore[arg-type]
             kernel_drops={i: after[i]["drops"] - before[i]["drops"] for i in before}, gaps=gaps,
-            load=load_average(), kinds=dict(Counter(f.kind for f in forged)))
+            load=load_average(), kinds=dict(Counter(f.kind for f in forged)),
+            tx_per_s={i: (after[i]["tx"] - before[i]["tx"]) / (after[i]["t"] - before[i]["t"]) for i in before})
 
     def _daemon_logs(self) -> str:
         return "\n".join(f"--- vrrpd log, node {d.node.index} (tail)\n{d.log_text()[-2000:]}" for d in self.daemons)
