@@ -32,6 +32,8 @@ REPO = Path(__file__).resolve().parent.parent
 for _p in (REPO / "runtime" / "tests", REPO / "runtime"):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
+# The daemons the lab starts (python -m vrrpd.cli) run this checkout's vrrpd, not the venv's install.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "runtime"), os.environ.get("PYTHONPATH")]))
 
 from proofs.chaos import Chaos, ChaosResult  # noqa: E402
 from proofs.common import InvariantBroken, load_average  # noqa: E402

@@ -30,6 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 for _p in (REPO / "runtime" / "tests", REPO / "runtime"):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
+# The daemons the lab starts (python -m vrrpd.cli) run this checkout's vrrpd, not the venv's install.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "runtime"), os.environ.get("PYTHONPATH")]))
 
 from proofs.common import InvariantBroken, load_average  # noqa: E402
 from proofs.soak import Soak, SoakResult  # noqa: E402
@@ -41,9 +43,9 @@ def log(msg: str) -> None:
 
 def report(r: SoakResult) -> str:
     reloads = sorted(r.reload_seconds)
-    lines = [f"{r.cycles} cycles in {r.seconds / 60:.1f} min ({len(reloads)} reloads of 255 instances, "
+    lines = [f"{r.cycles} cycles in {r.seconds / 60:.1f} min ({len(reloads)} reloads, "
              f"answered in {reloads[0]:.2f}-{reloads[-1]:.2f} s, median {reloads[len(reloads) // 2]:.2f} s); "
-             f"load average at the end {r.load}", "",
+             f"load average at the end {r.load}; slowest status answer {r.slowest_status:.2f} s", "",
              "| node | RSS after cycle 2 KiB | RSS at the end KiB | RSS slope KiB/min | fds after cycle 2 | fds at the end | "
              "fd slope /min |", "|---|--:|--:|--:|--:|--:|--:|"]
     for node, s in r.slopes().items():
@@ -55,6 +57,7 @@ def report(r: SoakResult) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     ap.add_argument("--minutes", type=float, default=30.0)
+    ap.add_argument("--instances", type=int, default=255, help="VRIDs per node (default 255)")
     ap.add_argument("--json", metavar="FILE", help="also write every sample as JSON")
     args = ap.parse_args(argv)
     if os.geteuid() != 0:
@@ -62,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     log(f"soak {args.minutes:g} min, load average {load_average()}")
     try:
-        result = Soak(args.minutes * 60, progress=log).run()
+        result = Soak(args.minutes * 60, progress=log, instances=args.instances).run()
     except InvariantBroken as exc:
         print(f"FAILED: {exc}")
         return 1

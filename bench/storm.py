@@ -32,6 +32,8 @@ REPO = Path(__file__).resolve().parent.parent
 for _p in (REPO / "runtime" / "tests", REPO / "runtime"):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
+# The daemons the lab starts (python -m vrrpd.cli) run this checkout's vrrpd, not the venv's install.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "runtime"), os.environ.get("PYTHONPATH")]))
 
 from proofs.common import InvariantBroken, load_average  # noqa: E402
 from proofs.storm import Storm, StormResult  # noqa: E402
@@ -55,6 +57,8 @@ def report(r: StormResult) -> str:
     for name, g in r.gaps.items():
         lines.append(f"| {name} | {g['count'] + 1} | {g['median'] * 1000:.1f} | {g['p99'] * 1000:.1f} | "
                      f"{g['max'] * 1000:.1f} | {g['interval'] * 1000:.0f} | {g['master_down'] * 1000:.1f} |")
+    lines += ["", "suppressed (rate-limited) on node 1: " + (", ".join(f"{k} {v}" for k, v in r.suppressed.get(1, {}).items())
+                                                         or "nothing")]
     lines += ["", "rejects on node 1 by instance/reason: " + ", ".join(f"{k} {v}" for k, v in r.rejects[1].items())]
     return "\n".join(lines)
 

@@ -91,6 +91,48 @@ def proc_fds(pid: int) -> int | None:
         return None
 
 
+def proc_fd_kinds(pid: int) -> dict[str, int]:
+    """Open descriptors of ``pid`` by kind ("socket", "pipe", "anon_inode:[eventpoll]", a path...).
+
+    A count says that something leaked; this says what.
+    """
+    kinds: dict[str, int] = {}
+    protocols = _socket_protocols(pid)
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                kind = "socket " + protocols.get(target[8:-1], "?")
+            else:
+                kind = target.split(":[", 1)[0] if target.startswith("pipe:") else target
+            kinds[kind] = kinds.get(kind, 0) + 1
+    except OSError:
+        pass
+    return kinds
+
+
+def _socket_protocols(pid: int) -> dict[str, str]:
+    """Socket inode -> table it is listed in (/proc/PID/net/raw, packet, netlink, unix...)."""
+    out: dict[str, str] = {}
+    for table in ("raw", "raw6", "udp", "udp6", "tcp", "tcp6", "packet", "netlink", "unix"):
+        try:
+            with open(f"/proc/{pid}/net/{table}") as fh:
+                header = fh.readline().split()
+                column = next(i for i, name in enumerate(header) if name.lower() == "inode")
+                for line in fh:
+                    cols = line.split()
+                    # raw/udp/tcp headers have two words more than their rows ("tx_queue rx_queue", "tr tm->when")
+                    index = column - 2 if table.startswith(("raw", "udp", "tcp")) else column
+                    if len(cols) > index:
+                        out[cols[index]] = table
+        except (OSError, StopIteration):
+            continue
+    return out
+
+
 def raw_socket_drops(node: Node) -> int:
     """Packets the kernel dropped on the node's protocol-112 raw sockets (receive buffer full).
 

@@ -121,6 +121,8 @@ class StormResult:
     kinds: dict[str, int] = field(default_factory=dict)
     #: frames each node sent per second from before the storm to after it (adverts, GARPs, NAs)
     tx_per_s: dict[int, float] = field(default_factory=dict)
+    #: what each node's instances suppressed (rate-limited answers and logs), from the counters
+    suppressed: dict[int, dict[str, int]] = field(default_factory=dict)
 
 
 class Storm:
@@ -317,7 +319,8 @@ class Storm:
             sender_retries=stats.retries, cpu_percent=cpu, rejects=rejects,  # type: ignore[arg-type]
             kernel_drops={i: after[i]["drops"] - before[i]["drops"] for i in before}, gaps=gaps,
             load=load_average(), kinds=dict(Counter(f.kind for f in forged)),
-            tx_per_s={i: (after[i]["tx"] - before[i]["tx"]) / (after[i]["t"] - before[i]["t"]) for i in before})
+            tx_per_s={i: (after[i]["tx"] - before[i]["tx"]) / (after[i]["t"] - before[i]["t"]) for i in before},
+            suppressed={i: _delta_suppressed(before[i]["status"], after[i]["status"]) for i in before})
 
     def _daemon_logs(self) -> str:
         return "\n".join(f"--- vrrpd log, node {d.node.index} (tail)\n{d.log_text()[-2000:]}" for d in self.daemons)
@@ -331,6 +334,17 @@ def _delta_rejects(before: dict[str, Any], after: dict[str, Any]) -> Counter[tup
             diff = count - b.get(where, {}).get(reason, 0)
             if diff:
                 out[(where, reason)] = diff
+    return out
+
+
+def _delta_suppressed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
+    """``{"VI_x/what": n}`` grown between two status answers (absent counters read as none)."""
+    out = {}
+    for name, inst in after["instances"].items():
+        old = before["instances"].get(name, {}).get("counters", {}).get("suppressed", {})
+        for what, count in inst["counters"].get("suppressed", {}).items():
+            if count - old.get(what, 0):
+                out[f"{name}/{what}"] = count - old.get(what, 0)
     return out
 
 
