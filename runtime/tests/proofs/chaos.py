@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from netlab import Lab, Node, keepalived_conf, vrrp_instance, wait_until
+from netlab import Lab, Node, keepalived_conf, vrrp_instance
 from vrrpd.core.timers import master_down_interval
 
 from .common import EventLog, InvariantBroken, QuietVrrpd, load_average
