@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     ap.add_argument("--minutes", type=float, default=30.0)
     ap.add_argument("--instances", type=int, default=255, help="VRIDs per node (default 255)")
+    ap.add_argument("--steps", default="reload,flap",
+                    help="what a cycle does, comma separated: reload (to B and back), flap (eth1 down/up)")
     ap.add_argument("--json", metavar="FILE", help="also write every sample as JSON")
     args = ap.parse_args(argv)
     if os.geteuid() != 0:
@@ -65,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     log(f"soak {args.minutes:g} min, load average {load_average()}")
     try:
-        result = Soak(args.minutes * 60, progress=log, instances=args.instances).run()
+        result = Soak(args.minutes * 60, progress=log, instances=args.instances,
+                      steps=tuple(x for x in args.steps.split(",") if x)).run()
     except InvariantBroken as exc:
         print(f"FAILED: {exc}")
         return 1
