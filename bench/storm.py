@@ -57,8 +57,8 @@ def report(r: StormResult) -> str:
     for name, g in r.gaps.items():
         lines.append(f"| {name} | {g['count'] + 1} | {g['median'] * 1000:.1f} | {g['p99'] * 1000:.1f} | "
                      f"{g['max'] * 1000:.1f} | {g['interval'] * 1000:.0f} | {g['master_down'] * 1000:.1f} |")
-    lines += ["", "suppressed (rate-limited) on node 1: " + (", ".join(f"{k} {v}" for k, v in r.suppressed.get(1, {}).items())
-                                                         or "nothing")]
+    held_back = ", ".join(f"{k} {v}" for k, v in r.suppressed.get(1, {}).items()) or "nothing"
+    lines += ["", f"suppressed (rate-limited) on node 1: {held_back}"]
     lines += ["", "rejects on node 1 by instance/reason: " + ", ".join(f"{k} {v}" for k, v in r.rejects[1].items())]
     return "\n".join(lines)
 

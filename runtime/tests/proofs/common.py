@@ -168,9 +168,9 @@ def slope_per_minute(samples: list[tuple[float, float]]) -> float:
     n = len(samples)
     if n < 2:
         return 0.0
-    mx = sum(t for t, _ in samples) / n
-    my = sum(v for _, v in samples) / n
-    var = sum((t - mx) ** 2 for t, _ in samples)
+    mx = sum(t for t, _value in samples) / n
+    my = sum(v for _time, v in samples) / n
+    var = sum((t - mx) ** 2 for t, _value in samples)
     if var == 0:
         return 0.0
     return 60.0 * sum((t - mx) * (v - my) for t, v in samples) / var

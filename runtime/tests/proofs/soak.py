@@ -105,8 +105,8 @@ class SoakResult:
         out = {}
         for node, rows in self.samples.items():
             rows = rows[1:]
-            out[node] = {"rss_kib_per_min": slope_per_minute([(t, r) for t, r, _ in rows]),
-                         "fds_per_min": slope_per_minute([(t, f) for t, _, f in rows]),
+            out[node] = {"rss_kib_per_min": slope_per_minute([(t, r) for t, r, _fds in rows]),
+                         "fds_per_min": slope_per_minute([(t, f) for t, _rss, f in rows]),
                          "rss_first_kib": rows[0][1] if rows else 0, "rss_last_kib": rows[-1][1] if rows else 0,
                          "fds_first": rows[0][2] if rows else 0, "fds_last": rows[-1][2] if rows else 0}
         return out
@@ -116,7 +116,7 @@ def _settled_fds(pid: int, reads: int = 5, pause: float = 0.02) -> int | None:
     """The fewest open descriptors over a few reads: a socket opened and closed within one
     call (an ioctl's helper socket) is not a leak, and a leaked one is in every read."""
     counts = []
-    for _ in range(reads):
+    for _read in range(reads):
         count = proc_fds(pid)
         if count is None:
             return None

@@ -72,7 +72,7 @@ def send_storm(sock: socket.socket, frames: list[bytes], total: int, rate: float
             ahead = start + stats.sent / rate - time.monotonic()
             if ahead > 0:
                 time.sleep(ahead)
-        for _ in range(min(batch, total - stats.sent)):
+        for _frame in range(min(batch, total - stats.sent)):
             frame = frames[stats.sent % n]
             while True:
                 try:
@@ -309,11 +309,12 @@ class Storm:
         for name, vrid, src, interval, version in (("VI_4", VRID4, self.lab.node(1).ip4, INTERVAL4, 2),
                                                    ("VI_6", VRID6, self.lab.node(1).link_local(), INTERVAL6, 3)):
             series = advert_gaps(adverts, str(src), vrid)
-            gaps[name] = _gap_figures(series, interval, master_down_interval(version, PRIORITIES[1],
-                                                                              round(interval * 100)))
-        rejects = {i: {f"{w}/{r}": n for (w, r), n in sorted(_delta_rejects(before[i]["status"],
-                                                                               after[i]["status"]).items())}
-                   for i in before}
+            backup_down = master_down_interval(version, PRIORITIES[1], round(interval * 100))
+            gaps[name] = _gap_figures(series, interval, backup_down)
+        rejects = {}
+        for i in before:
+            counted = _delta_rejects(before[i]["status"], after[i]["status"])
+            rejects[i] = {f"{w}/{r}": n for (w, r), n in sorted(counted.items())}
         return StormResult(
             seed=self.seed, sent=stats.sent, seconds=stats.seconds, rate=stats.sent / max(stats.seconds, 1e-9),
             sender_retries=stats.retries, cpu_percent=cpu, rejects=rejects,  # type: ignore[arg-type]
@@ -364,7 +365,7 @@ def _reject_problems(expected: Counter[tuple[str, str]], got: Counter[tuple[str,
             problems.append(f"{where} rejected {have} as {reason}, expected {want}"
                             + (f" (+ up to {star[where]} random)" if star[where] else "")
                             + (f" (kernel drops {drops})" if drops else ""))
-    for where in {w for w, _ in expected} | {w for w, _ in got}:
+    for where in {w for w, _reason in expected} | {w for w, _reason in got}:
         want = sum(n for (w, _r), n in expected.items() if w == where)
         have = sum(n for (w, _r), n in got.items() if w == where)
         if not want - drops <= have <= want:
