@@ -460,6 +460,7 @@ def versions(runtime: str) -> str:
     probe = (f"import sys; sys.path.insert(0, {runtime!r}); import vrrpd; "
              "print(vrrpd.__version__, vrrpd.__file__)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=30, check=False)
+
     def git(*cmd: str) -> str:
         return subprocess.run(["git", "-C", runtime, *cmd], capture_output=True, text=True, timeout=30,
                               check=False).stdout.strip()

@@ -28,12 +28,12 @@ def errors(text: str) -> list[str]:
 
 def test_typed_routes_and_their_options_reach_the_model():
     inst, _diags = instance(conf("virtual_routes {",
-                            "    unreachable 203.0.113.0/28 metric 7 table 100",
-                            "    203.0.113.16/28 via 198.51.100.9 dev eth1 src 198.51.100.1 scope link protocol static "
-                            "mtu lock 1400 advmss 1360 onlink no_track",
-                            "    2001:db8:1::/64 from 2001:db8:3::/64 pref high nexthop via 2001:db8::1 dev eth0 weight 3 "
-                            "nexthop via 2001:db8::2 onlink",
-                            "}"))
+                                 "    unreachable 203.0.113.0/28 metric 7 table 100",
+                                 "    203.0.113.16/28 via 198.51.100.9 dev eth1 src 198.51.100.1 scope link protocol static "
+                                 "mtu lock 1400 advmss 1360 onlink no_track",
+                                 "    2001:db8:1::/64 from 2001:db8:3::/64 pref high nexthop via 2001:db8::1 dev eth0 weight 3 "
+                                 "nexthop via 2001:db8::2 onlink",
+                                 "}"))
     unreachable, unicast, multipath = inst.virtual_routes
     assert (unreachable.type, unreachable.metric, unreachable.table) == ("unreachable", 7, 100)
     assert (unicast.type, unicast.via, unicast.dev, unicast.src, unicast.scope, unicast.protocol) == (
@@ -45,11 +45,11 @@ def test_typed_routes_and_their_options_reach_the_model():
 
 def test_rules_reach_the_model():
     inst, _diags = instance(conf("virtual_rules {",
-                            "    from 203.0.113.0/24 to 198.51.100.0/24 iif eth0 oif eth1 fwmark 0x10/0xff tos 8 "
-                            "preference 100 table main",
-                            "    not from all priority 101 unreachable no_track",
-                            "    from 2001:db8::/64 pref 102 goto 200",
-                            "}"))
+                                 "    from 203.0.113.0/24 to 198.51.100.0/24 iif eth0 oif eth1 fwmark 0x10/0xff tos 8 "
+                                 "preference 100 table main",
+                                 "    not from all priority 101 unreachable no_track",
+                                 "    from 2001:db8::/64 pref 102 goto 200",
+                                 "}"))
     first, second, third = inst.virtual_rules
     assert (first.family, first.from_prefix, first.to_prefix, first.iif, first.oif) == (
         "inet", ip_network("203.0.113.0/24"), ip_network("198.51.100.0/24"), "eth0", "eth1")
@@ -60,19 +60,19 @@ def test_rules_reach_the_model():
 
 def test_statics_reach_the_model_with_default_interface():
     _inst, config = instance(conf(top="global_defs {\n    default_interface eth7\n}\n"
-                              "static_ipaddress {\n    203.0.113.5/24 noprefixroute\n}\n"
-                              "static_routes {\n    blackhole 203.0.113.64/26\n}\n"
-                              "static_rules {\n    from 203.0.113.5 table 7 preference 9\n}\n"))
+                                  "static_ipaddress {\n    203.0.113.5/24 noprefixroute\n}\n"
+                                  "static_routes {\n    blackhole 203.0.113.64/26\n}\n"
+                                  "static_rules {\n    from 203.0.113.5 table 7 preference 9\n}\n"))
     assert (config.static_addresses[0].dev, config.static_addresses[0].noprefixroute) == ("eth7", True)
     assert config.static_routes[0].type == "blackhole" and config.static_rules[0].table == 7
 
 
 def test_address_options_reach_the_model():
     inst, _diags = instance(conf("virtual_ipaddress_excluded {",
-                            "    198.51.100.2 broadcast 198.51.100.255 peer 198.51.100.3/32 noprefixroute",
-                            "    2001:db8::2/64 -nodad home mngtmpaddr preferred_lft forever",
-                            "    2001:db8::3/64 preferred_lft 30",
-                            "}"))
+                                 "    198.51.100.2 broadcast 198.51.100.255 peer 198.51.100.3/32 noprefixroute",
+                                 "    2001:db8::2/64 -nodad home mngtmpaddr preferred_lft forever",
+                                 "    2001:db8::3/64 preferred_lft 30",
+                                 "}"))
     v4, v6, lft = inst.evips
     assert (str(v4.brd), v4.peer, v4.noprefixroute) == ("198.51.100.255", ip_interface("198.51.100.3/32"), True)
     assert (v6.nodad, v6.home, v6.mngtmpaddr, v6.preferred_lft, lft.preferred_lft) == (True, True, True, FOREVER, 30)
@@ -80,8 +80,8 @@ def test_address_options_reach_the_model():
 
 def test_peers_vmac_and_instance_switches_reach_the_model():
     inst, _diags = instance(conf("unicast_src_ip 198.51.100.1", "unicast_peer {", "    198.51.100.2 min_ttl 250 max_ttl 255",
-                            "    198.51.100.3", "}", "use_vmac vrrp1 02:00:00:00:01", "vmac_xmit_base",
-                            "promote_secondaries", "kernel_rx_buf_size 262144", "check_unicast_src"))
+                                 "    198.51.100.3", "}", "use_vmac vrrp1 02:00:00:00:01", "vmac_xmit_base",
+                                 "promote_secondaries", "kernel_rx_buf_size 262144", "check_unicast_src"))
     assert [(p.address, p.min_ttl, p.max_ttl) for p in inst.unicast_peer_ttls] == [
         (ip_address("198.51.100.2"), 250, 255), (ip_address("198.51.100.3"), 0, 255)]
     assert (inst.check_unicast_src, inst.use_vmac, inst.vmac_mac, inst.vmac_xmit_base) == (True, "vrrp1", "02:00:00:00:01:01", True)
