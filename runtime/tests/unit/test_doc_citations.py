@@ -18,10 +18,13 @@ SCANNED = ("*.py", "*.md", "*.yml", "*.sh")
 
 
 def _files() -> list[Path]:
-    skip = {".git", ".venv", "venv", "__pycache__", "output"}
+    # hidden directories are tools' copies and caches (.git, .venv*, .ansible with its copy of the
+    # collection), not the project's text
+    skip = {"venv", "__pycache__", "output"}
     return [
         path for pattern in SCANNED for path in REPO.rglob(pattern)
-        if not skip & set(path.relative_to(REPO).parts) and path != Path(__file__)
+        if not any(part in skip or part.startswith(".") for part in path.relative_to(REPO).parts[:-1])
+        and path != Path(__file__)
     ]
 
 
