@@ -8,15 +8,13 @@ renderer alike.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from voluptuous import Any as AnyOf, In, Optional, Required, Schema
 
 from .kinds import (Bool, Broadcast, IntRange, IPAddress, IPInterface, IPPrefix,
                     LineList, ParseContext, Rejected, Text, quote)
-
-if TYPE_CHECKING:
-    from .parser import Statement
+from .statements import Statement
 
 
 def _tokens(stmt: Statement) -> list:
