@@ -15,7 +15,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address, ip_address
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .config.model import Instance, SyncGroup
 from .core import packet
@@ -25,17 +25,9 @@ from .io import InterfaceNotFoundError
 from .io.sockets import Received, VrrpSocket
 from .lateness import Lateness
 
-if TYPE_CHECKING:
-    from .daemon import Daemon
-
 log = logging.getLogger("vrrpd")
 
 IPAddress = IPv4Address | IPv6Address
-
-
-def vmac_address(inst: Instance) -> str:
-    """RFC 5798 §7.3 virtual MAC: 00:00:5e:00:01:VRID (IPv4), 00:00:5e:00:02:VRID (IPv6)."""
-    return f"00:00:5e:00:{'02' if inst.family == 'inet6' else '01'}:{inst.virtual_router_id:02x}"
 
 
 def endpoint_key(inst: Instance) -> tuple[Any, ...]:
@@ -49,6 +41,32 @@ def instance_key(inst: Instance) -> tuple[Any, ...]:
     return (inst.virtual_router_id, *endpoint_key(inst))
 
 
+class InstanceHost(Protocol):
+    """What an instance and its endpoint call back in the daemon that runs them (``daemon.Daemon``).
+
+    A protocol, so that this module needs nothing of the daemon's: the
+    daemon imports the instances, never the other way round.
+    """
+
+    def count_reject(self, rt: InstanceRuntime | None, exc: packet.PacketError, rcv: Received) -> None:
+        """A received advert was dropped (``rt`` None: no instance has its VRID)."""
+
+    def on_transition(self, rt: InstanceRuntime, tr: Transition) -> None:
+        """A state change, on the loop, once its actions are queued (sync groups, systemd status)."""
+
+    async def set_addresses(self, cfg: Instance, *, present: bool) -> None:
+        """Add (``AddVips``) or remove (``RemoveVips``) every VIP, eVIP and route of the instance."""
+
+    async def announce(self, cfg: Instance, count: int) -> None:
+        """``Announce``: ``count`` rounds of GARP / unsolicited NA for the instance's VIPs."""
+
+    async def notify(self, rt: InstanceRuntime, tr: Transition) -> None:
+        """The instance's notifications for a ``Transition``: scripts, FIFO line, mail."""
+
+    async def notify_group(self, job: GroupNotify) -> None:
+        """A sync group's notifications, queued on the member that completed it."""
+
+
 class Endpoint:
     """One raw socket shared by the instances on an (interface, family, group).
 
@@ -58,8 +76,8 @@ class Endpoint:
     interface of that name appears again a new socket is opened on it.
     """
 
-    def __init__(self, daemon: Daemon, inst: Instance, *, missing_ok: bool = False) -> None:
-        self.daemon = daemon
+    def __init__(self, host: InstanceHost, inst: Instance, *, missing_ok: bool = False) -> None:
+        self.host = host
         self.key = endpoint_key(inst)
         self.unicast = bool(inst.unicast_peers)
         self.family = socket.AF_INET6 if inst.family == "inet6" else socket.AF_INET
@@ -123,7 +141,7 @@ class Endpoint:
                 raise packet.PacketError(packet.Reason.VRID, f"VRID {payload[1]}")
             inst.receive(rcv)
         except packet.PacketError as exc:
-            self.daemon.count_reject(inst, exc, rcv)
+            self.host.count_reject(inst, exc, rcv)
 
     def deliver_pending(self) -> None:
         """Dispatch the adverts already queued on the socket, before a Master_Down timer fires."""
@@ -159,8 +177,8 @@ class GroupNotify:
 class InstanceRuntime:
     """One configured instance bound to its machine, socket and side-effect queue."""
 
-    def __init__(self, daemon: Daemon, cfg: Instance, endpoint: Endpoint) -> None:
-        self.daemon = daemon
+    def __init__(self, host: InstanceHost, cfg: Instance, endpoint: Endpoint) -> None:
+        self.host = host
         self.cfg = cfg
         self.endpoint = endpoint
         self.loop = asyncio.get_running_loop()
@@ -286,7 +304,7 @@ class InstanceRuntime:
         self._reschedule()
         for action in actions:
             if isinstance(action, Transition):
-                self.daemon.on_transition(self, action)
+                self.host.on_transition(self, action)
 
     def _reschedule(self) -> None:
         deadline = self.machine.next_deadline()
@@ -318,15 +336,15 @@ class InstanceRuntime:
             action = await self.jobs.get()
             try:
                 if isinstance(action, AddVips):
-                    await self.daemon.set_addresses(self.cfg, present=True)
+                    await self.host.set_addresses(self.cfg, present=True)
                 elif isinstance(action, RemoveVips):
-                    await self.daemon.set_addresses(self.cfg, present=False)
+                    await self.host.set_addresses(self.cfg, present=False)
                 elif isinstance(action, Announce):
-                    await self.daemon.announce(self.cfg, action.count)
+                    await self.host.announce(self.cfg, action.count)
                 elif isinstance(action, Transition):
-                    await self.daemon.notify(self, action)
+                    await self.host.notify(self, action)
                 elif isinstance(action, GroupNotify):
-                    await self.daemon.notify_group(action)
+                    await self.host.notify_group(action)
             except Exception:
                 log.exception("(%s) %s failed", self.name, type(action).__name__)
             finally:
