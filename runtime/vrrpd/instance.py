@@ -15,11 +15,12 @@ import socket
 import time
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address, ip_address
-from typing import Any, Protocol
+from typing import Any, Protocol, assert_never
 
 from .config.model import Instance, SyncGroup
 from .core import packet
-from .core.fsm import AddVips, Announce, Log, Machine, Params, RemoveVips, SendAdvert, State, Transition
+from .core.fsm import (Action, AddVips, Announce, Log, Machine, Params, RemoveVips, SendAdvert, State,
+                       Transition)
 from .core.source import fault_reason, judge_source
 from .io import InterfaceNotFoundError
 from .io.sockets import Received, VrrpSocket
@@ -174,6 +175,10 @@ class GroupNotify:
     state: State
 
 
+#: what an instance's queue works, in order: the machine's side effects, then sync group notifications
+Job = AddVips | RemoveVips | Announce | Transition | GroupNotify
+
+
 class InstanceRuntime:
     """One configured instance bound to its machine, socket and side-effect queue."""
 
@@ -191,7 +196,7 @@ class InstanceRuntime:
         self.priority_override: int | None = None
         #: how late the timer fired while MASTER (its adverts), exported by the metrics
         self.lateness = Lateness()
-        self.jobs: asyncio.Queue[Any] = asyncio.Queue()
+        self.jobs: asyncio.Queue[Job] = asyncio.Queue()
         self.worker = asyncio.create_task(self._work(), name=f"vrrp-{cfg.name}")
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
@@ -289,18 +294,23 @@ class InstanceRuntime:
 
     # ---- actions out ------------------------------------------------------------------------
 
-    def apply(self, actions: list[Any]) -> None:
+    def apply(self, actions: list[Action]) -> None:
+        """Carry out the machine's actions: adverts and logs at once, the rest through the queue, in order."""
         for action in actions:
-            if isinstance(action, SendAdvert):
-                self.send(action.advert)
-            elif isinstance(action, Log):
-                log.log(logging.WARNING if action.level == "warning" else logging.INFO, "(%s) %s", self.name,
-                        action.message)
-            else:
-                if isinstance(action, Transition):
+            match action:
+                case SendAdvert():
+                    self.send(action.advert)
+                case Log():
+                    log.log(logging.WARNING if action.level == "warning" else logging.INFO, "(%s) %s", self.name,
+                            action.message)
+                case Transition():
                     self.last_transition_wall = time.time()
                     log.info("(%s) Entering %s STATE", self.name, action.new.name)
-                self.jobs.put_nowait(action)
+                    self.jobs.put_nowait(action)
+                case AddVips() | RemoveVips() | Announce():
+                    self.jobs.put_nowait(action)
+                case _:
+                    assert_never(action)
         self._reschedule()
         for action in actions:
             if isinstance(action, Transition):
@@ -333,22 +343,29 @@ class InstanceRuntime:
 
     async def _work(self) -> None:
         while True:
-            action = await self.jobs.get()
+            job = await self.jobs.get()
             try:
-                if isinstance(action, AddVips):
-                    await self.host.set_addresses(self.cfg, present=True)
-                elif isinstance(action, RemoveVips):
-                    await self.host.set_addresses(self.cfg, present=False)
-                elif isinstance(action, Announce):
-                    await self.host.announce(self.cfg, action.count)
-                elif isinstance(action, Transition):
-                    await self.host.notify(self, action)
-                elif isinstance(action, GroupNotify):
-                    await self.host.notify_group(action)
+                await self._run(job)
             except Exception:
-                log.exception("(%s) %s failed", self.name, type(action).__name__)
+                log.exception("(%s) %s failed", self.name, type(job).__name__)
             finally:
                 self.jobs.task_done()
+
+    async def _run(self, job: Job) -> None:
+        """One queued side effect, through the daemon (``InstanceHost``)."""
+        match job:
+            case AddVips():
+                await self.host.set_addresses(self.cfg, present=True)
+            case RemoveVips():
+                await self.host.set_addresses(self.cfg, present=False)
+            case Announce():
+                await self.host.announce(self.cfg, job.count)
+            case Transition():
+                await self.host.notify(self, job)
+            case GroupNotify():
+                await self.host.notify_group(job)
+            case _:
+                assert_never(job)
 
     async def drain(self, timeout: float) -> None:
         try:

@@ -129,3 +129,75 @@ def test_core_imports_only_the_standard_library() -> None:
             top = target.split(".")[0]
             assert top in sys.stdlib_module_names or target.startswith(f"{PACKAGE}.core"), \
                 f"{name} imports {target}"
+
+
+# --------------------------------------------------------------------------
+# Function length: h11's longest is 64 lines; ours stay within 60.
+
+MAX_FUNCTION_LINES = 60
+
+
+def function_lengths(source: str) -> dict[str, int]:
+    """``Class.method`` or ``function`` -> its lines, decorators and docstring included."""
+    lengths: dict[str, int] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}{child.name}"
+                if not isinstance(child, ast.ClassDef):
+                    first = min([child.lineno, *(d.lineno for d in child.decorator_list)])
+                    lengths[name] = (child.end_lineno or child.lineno) - first + 1
+                visit(child, f"{name}.")
+            else:
+                visit(child, prefix)
+
+    visit(ast.parse(source), "")
+    return lengths
+
+
+def test_function_lengths_are_measured_from_decorator_to_last_line() -> None:
+    body = "    x = 1\n" * 59
+    nested = "            x = 1\n" * 59
+    source = f"@staticmethod\ndef f():\n{body}\nclass C:\n    async def g(self):\n        def h():\n{nested}"
+    assert function_lengths(source) == {"f": 61, "C.g": 61, "C.g.h": 60}
+
+
+def test_no_function_in_the_runtime_is_over_60_lines() -> None:
+    too_long = [f"{name.removeprefix(PACKAGE + '.')}: {function} ({lines} lines)"
+                for name, path in modules().items()
+                for function, lines in function_lengths(path.read_text()).items()
+                if lines > MAX_FUNCTION_LINES]
+    assert not too_long, "\n".join(too_long)
+
+
+# --------------------------------------------------------------------------
+# Typed dispatch: every action class has its case, and the last case is assert_never.
+
+def dispatched_classes(source: str, function: str) -> list[set[str]]:
+    """For each ``match`` in ``function`` that ends with ``case _: assert_never(...)``, the classes it names."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function):
+            continue
+        for match in (m for m in ast.walk(node) if isinstance(m, ast.Match)):
+            last = match.cases[-1]
+            call = last.body[0].value if isinstance(last.body[0], ast.Expr) else None
+            if not (isinstance(last.pattern, ast.MatchAs) and last.pattern.pattern is None
+                    and isinstance(call, ast.Call) and getattr(call.func, "id", "") == "assert_never"):
+                continue
+            found.append({pattern.cls.id for case in match.cases for pattern in ast.walk(case.pattern)
+                          if isinstance(pattern, ast.MatchClass) and isinstance(pattern.cls, ast.Name)})
+    return found
+
+
+def test_the_instance_dispatches_every_action_and_job_exhaustively() -> None:
+    """``fsm.Action`` in ``apply`` and ``instance.Job`` in ``_run``: a new class needs a case (mypy: assert_never)."""
+    from typing import get_args
+
+    from vrrpd.core.fsm import Action
+    from vrrpd.instance import Job
+
+    source = (PACKAGE_DIR / "instance.py").read_text()
+    assert dispatched_classes(source, "apply") == [{cls.__name__ for cls in get_args(Action)}]
+    assert dispatched_classes(source, "_run") == [{cls.__name__ for cls in get_args(Job)}]
