@@ -46,14 +46,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-REPO = Path(__file__).resolve().parent.parent
-for _p in (REPO / "runtime" / "tests", REPO / "runtime"):
-    if str(_p) not in sys.path:
-        sys.path.insert(0, str(_p))
-
-from netlab import KeepalivedPeer, Lab, keepalived_conf, vrrp_instance, wait_until  # noqa: E402
-from vrrpd.core.timers import master_down_interval, skew_time  # noqa: E402
-from vrrpd_peer import VrrpdPeer  # noqa: E402
+from netlab import KeepalivedPeer, Lab, VrrpdPeer, keepalived_conf, vrrp_instance, wait_until
+from vrrpd.core.timers import master_down_interval, skew_time
 
 IMPLS = ("vrrpd", "keepalived")
 VIP = "198.51.100.100"

@@ -10,8 +10,9 @@
 # this machine cannot reach: a stand-in (ensurepip, then pip install from the
 # configured package index) is written to ~/.ansible/test/cache/ first.
 #
-# The python used is $VENV/bin/python (default .venv), which must have
-# ansible-core 2.19 and the runtime (pip install -e ./runtime[test]) installed.
+# The python used is $VENV/bin/python (default .venv), which must have ansible-core and the
+# runtime (pip install -e ./runtime[test]) installed; ansible-test runs with that Python's
+# version (CI: .venv with ansible-core 2.19 on 3.11, .venv-py313 with the newest on 3.13).
 # Integration tests need root (network namespaces).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,7 @@ SRC="$(pwd)"
 VENV="$(realpath "${VENV:-.venv}")"
 export PATH="$VENV/bin:$PATH"
 PY="$VENV/bin/python"
+PYVER="$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 WHAT="${1:-all}"
 [ $# -gt 0 ] && shift
 
@@ -50,7 +52,7 @@ trap 'rm -rf "$WORK"' EXIT
 DEST="$WORK/ansible_collections/crans/vrrp"
 mkdir -p "$DEST"
 tar -C "$SRC" \
-  --exclude=./.git --exclude=./.venv --exclude=./venv --exclude='*.tar.gz' \
+  --exclude=./.git --exclude='./.venv*' --exclude=./venv --exclude=./.ansible --exclude='*.tar.gz' \
   --exclude='__pycache__' --exclude='.pytest_cache' --exclude='.hypothesis' --exclude='.mypy_cache' \
   --exclude='.ruff_cache' --exclude='*.egg-info' --exclude=./tests/output \
   -cf - . | tar -C "$DEST" -xf -
@@ -59,16 +61,16 @@ cd "$DEST"
 
 status=0
 run() {
-  echo "== ansible-test $*"
+  echo "== ansible-test $* (ansible-core $("$VENV/bin/ansible" --version | sed -n '1s/.*core \([0-9.]*\).*/\1/p'))"
   "$VENV/bin/ansible-test" "$@" || status=1
 }
 case "$WHAT" in
   sanity|all)
-    run sanity --local --python 3.11 "${SKIP_SANITY[@]}" "$@" ;;&
+    run sanity --local --python "$PYVER" "${SKIP_SANITY[@]}" "$@" ;;&
   units|all)
-    run units --local --python 3.11 "$@" ;;&
+    run units --local --python "$PYVER" "$@" ;;&
   integration|all)
-    run integration --local --python 3.11 --allow-root --allow-destructive "$@" ;;
+    run integration --local --python "$PYVER" --allow-root --allow-destructive "$@" ;;
   sanity|units) ;;
   *) echo "usage: $0 [sanity|units|integration|all] [ansible-test args]" >&2; exit 2 ;;
 esac

@@ -13,6 +13,8 @@ configuration, then moves the file into place.
 One block per file, under ``config_dir`` (default ``/etc/vrrpd/conf.d``)::
 
     00-global_defs.conf            vrrp_global
+    05-track_file-NAME.conf        vrrp_track_file
+    06-vrrp_track_process-NAME.conf vrrp_track_process
     10-vrrp_script-NAME.conf       vrrp_script
     20-vrrp_instance-NAME.conf     vrrp_instance
     30-vrrp_sync_group-NAME.conf   vrrp_sync_group
@@ -57,6 +59,8 @@ INSTALL_HINT = (
 #: kind -> (dict-form key, keepalived block keyword, file name prefix)
 BLOCKS = {
     'global_defs': ('global_defs', 'global_defs', '00-global_defs'),
+    'track_file': ('track_files', 'track_file', '05-track_file-'),
+    'vrrp_track_process': ('track_processes', 'vrrp_track_process', '06-vrrp_track_process-'),
     'vrrp_script': ('vrrp_scripts', 'vrrp_script', '10-vrrp_script-'),
     'vrrp_instance': ('vrrp_instances', 'vrrp_instance', '20-vrrp_instance-'),
     'vrrp_sync_group': ('vrrp_sync_groups', 'vrrp_sync_group', '30-vrrp_sync_group-'),

@@ -79,6 +79,12 @@ options:
   vrrp_garp_master_refresh_repeat:
     description: Default of C(garp_master_refresh_repeat).
     type: int
+  vrrp_garp_lower_prio_delay:
+    description: Default of C(garp_lower_prio_delay) (seconds; unset, C(vrrp_garp_master_delay)).
+    type: float
+  vrrp_garp_lower_prio_repeat:
+    description: Default of C(garp_lower_prio_repeat) (unset, C(vrrp_garp_master_repeat)).
+    type: int
   vrrp_garp_interval:
     description: Delay between gratuitous ARPs on one interface (seconds).
     type: float
@@ -129,6 +135,32 @@ options:
       - vrrpd's own keyword (keepalived ignores it with a warning). Serve Prometheus metrics on
         C(http://ADDR:PORT/metrics), given as C([ADDR]:PORT), for example V(198.51.100.1:9650) or V([::]:9650).
       - Read when the daemon starts (a change needs a restart). Needs C(prometheus_client) on the host.
+    type: str
+  state_dump_file:
+    description:
+      - Where SIGUSR1 (and C(vrrpctl dump)) writes keepalived's data dump; default C(keepalived.data) in
+        C($TMPDIR) or C(/tmp). An absolute path ending in C(/) is a directory.
+    type: str
+  stats_dump_file:
+    description: Where SIGUSR2 writes the stats dump (default C(keepalived.stats)); same rules as O(state_dump_file).
+    type: str
+  json_dump_file:
+    description: Where the JSON signal writes the JSON dump (default C(keepalived.json)); same rules as O(state_dump_file).
+    type: str
+  tmp_config_directory:
+    description: keepalived's directory for a copy of the configuration; accepted, dumps do not use it (as in keepalived).
+    type: str
+  dynamic_interfaces:
+    description:
+      - V(true) lets the configuration name interfaces that do not exist yet (C(dynamic_interfaces)); an
+        instance on a missing interface is in FAULT until it appears. Without it vrrpd refuses to start.
+      - V(allow_if_changes) also accepts an interface re-created as another type or on another parent.
+    type: raw
+  vrrp_check_unicast_src:
+    description: Drop unicast adverts whose source is not a unicast peer, in every instance (C(vrrp_check_unicast_src)).
+    type: bool
+  default_interface:
+    description: Interface of C(static_ipaddress) entries that name none (keepalived's default V(eth0)).
     type: str
 seealso:
   - module: crans.vrrp.vrrp_instance
@@ -199,6 +231,8 @@ def argument_spec():
         vrrp_garp_master_repeat=dict(type='int'),
         vrrp_garp_master_refresh=dict(type='float'),
         vrrp_garp_master_refresh_repeat=dict(type='int'),
+        vrrp_garp_lower_prio_delay=dict(type='float'),
+        vrrp_garp_lower_prio_repeat=dict(type='int'),
         vrrp_garp_interval=dict(type='float'),
         vrrp_gna_interval=dict(type='float'),
         vrrp_mcast_group4=dict(type='str'),
@@ -215,6 +249,13 @@ def argument_spec():
         vrrp_notify_fifo=dict(type='raw'),
         vrrp_notify_fifo_script=command_option(),
         vrrpd_metrics_listen=dict(type='str'),
+        state_dump_file=dict(type='str'),
+        stats_dump_file=dict(type='str'),
+        json_dump_file=dict(type='str'),
+        tmp_config_directory=dict(type='str'),
+        dynamic_interfaces=dict(type='raw'),
+        vrrp_check_unicast_src=dict(type='bool'),
+        default_interface=dict(type='str'),
     )
     return spec
 

@@ -78,6 +78,24 @@ options:
       no_track:
         description: Do not put the instance in FAULT when the address's interface goes down.
         type: bool
+      peer:
+        description: Peer address of a point-to-point address (C(ip addr ... peer)), with an optional C(/prefix).
+        type: str
+      preferred_lft:
+        description: Preferred lifetime of an IPv6 address in seconds, or V(forever).
+        type: str
+      noprefixroute:
+        description: Do not add the prefix route of the address.
+        type: bool
+      nodad:
+        description: Written C(-nodad); IPv6 addresses are always added without duplicate address detection.
+        type: bool
+      home:
+        description: IPv6 home address (Mobile IPv6).
+        type: bool
+      mngtmpaddr:
+        description: IPv6 address managing temporary addresses.
+        type: bool
   virtual_ipaddress_excluded:
     description: Addresses carried but not advertised (C(virtual_ipaddress_excluded)), same form as O(virtual_ipaddress).
     type: list
@@ -114,7 +132,7 @@ options:
         description: Route protocol.
         type: str
       type:
-        description: Route type, one of V(blackhole), V(unreachable), V(prohibit), V(throw).
+        description: Route type, installed as such, one of V(unicast), V(blackhole), V(unreachable), V(prohibit), V(throw).
         type: str
       no_track:
         description: Do not track the route's interface.
@@ -122,6 +140,93 @@ options:
       onlink:
         description: Pretend the gateway is on link.
         type: bool
+      from:
+        description: Source prefix the route applies to (C(from), IPv6).
+        type: str
+      mtu:
+        description: Path MTU of the route.
+        type: int
+      mtu_lock:
+        description: Lock the MTU (C(mtu lock N)).
+        type: bool
+      advmss:
+        description: MSS advertised to peers on this route.
+        type: int
+      pref:
+        description: IPv6 router preference, V(low), V(medium) or V(high).
+        type: str
+      nexthop:
+        description: Multipath next hops, each with C(via), C(dev), C(weight) and C(onlink).
+        type: list
+        elements: dict
+  virtual_rules:
+    description: Policy routing rules (C(virtual_rules), C(ip rule) syntax) added while MASTER, one dict per rule.
+    type: list
+    elements: dict
+    suboptions:
+      from:
+        description: Source prefix, or V(all).
+        type: str
+      to:
+        description: Destination prefix, or V(all).
+        type: str
+      table:
+        description: Table to look up, number or V(main), V(local), V(default).
+        type: raw
+      preference:
+        description: Rule priority.
+        type: int
+      iif:
+        description: Input interface.
+        type: str
+      oif:
+        description: Output interface.
+        type: str
+      fwmark:
+        description: Firewall mark, C(MARK[/MASK]).
+        type: str
+      tos:
+        description: Type of service.
+        type: int
+      goto:
+        description: Jump to the rule of this priority.
+        type: int
+      suppress_prefixlength:
+        description: Reject routing decisions with a prefix this long or shorter.
+        type: int
+      action:
+        description: V(unreachable), V(prohibit), V(blackhole) or V(nop) instead of a table lookup.
+        type: str
+      family:
+        description: V(inet6) for a rule without prefixes that applies to IPv6.
+        type: str
+      not:
+        description: Invert the selector.
+        type: bool
+      l3mdev:
+        description: Look up the table of the VRF device.
+        type: bool
+      no_track:
+        description: Do not track the rule.
+        type: bool
+  no_virtual_ipaddress:
+    description: Allow an instance without virtual addresses (C(no_virtual_ipaddress)).
+    type: bool
+  check_unicast_src:
+    description: Drop unicast adverts from sources that are not peers, and TTLs outside a peer's range.
+    type: bool
+  unicast_fault_no_peer:
+    description: A unicast instance without peers goes to FAULT instead of falling back to multicast.
+    type: bool
+  vmac_xmit_base:
+    description: With O(use_vmac), send and receive adverts on the parent interface.
+    type: bool
+  promote_secondaries:
+    description: Set C(promote_secondaries) on O(interface) while vrrpd runs.
+    type: bool
+  kernel_rx_buf_size:
+    description: Receive buffer size of the instance's VRRP socket, in bytes.
+    type: int
   authentication:
     description: The C(authentication) block (VRRP version 2 only).
     type: dict
@@ -167,9 +272,9 @@ options:
     description: Source address of unicast adverts.
     type: str
   unicast_peer:
-    description: Send adverts by unicast to these addresses instead of multicast.
+    description: Send adverts by unicast to these addresses instead of multicast; an address, or a dict with C(address), C(min_ttl) and C(max_ttl).
     type: list
-    elements: str
+    elements: raw
   mcast_src_ip:
     description: Source address of multicast adverts.
     type: str
@@ -188,6 +293,14 @@ options:
   garp_master_refresh_repeat:
     description: Number of gratuitous ARPs sent at each refresh.
     type: int
+  garp_lower_prio_delay:
+    description:
+      - Seconds between the two bursts of gratuitous ARPs a MASTER sends when it hears a lower priority
+        advert; no new cycle starts before this (default C(vrrp_garp_lower_prio_delay)).
+    type: float
+  garp_lower_prio_repeat:
+    description: Gratuitous ARPs in each such burst (0 for none; default C(vrrp_garp_lower_prio_repeat)).
+    type: int
   accept:
     description: V(true) writes C(accept) (the MASTER accepts packets to the addresses it does not own), V(false) C(no_accept).
     type: bool
@@ -204,11 +317,24 @@ options:
         writes C(noreverse)).
     type: list
     elements: raw
+  track_file:
+    description:
+      - track_file blocks (see M(crans.vrrp.vrrp_track_file)) whose value changes the instance's priority or state.
+      - Each item is a name, or a dict with C(name), C(weight) (-254 to 254) and C(reverse).
+    type: list
+    elements: raw
+  track_process:
+    description:
+      - vrrp_track_process blocks (see M(crans.vrrp.vrrp_track_process)) whose quorum changes the instance's
+        priority or state.
+      - Each item is a name, or a dict with C(name), C(weight) (-254 to 254) and C(reverse).
+    type: list
+    elements: raw
   dont_track_primary:
     description: Ignore faults of O(interface).
     type: bool
   use_vmac:
-    description: Use a VRRP virtual MAC interface; V(true) for the default name, or the interface name to create.
+    description: Use a VRRP virtual MAC interface; V(true) for the default name, the interface name to create, or a dict with C(name) and C(mac).
     type: raw
   lower_prio_no_advert:
     description: Do not answer adverts of lower priority (C(lower_prio_no_advert)).
@@ -228,6 +354,9 @@ options:
   down_timer_adverts:
     description: Number of missed adverts before the MASTER is declared down (1 to 100).
     type: int
+  track_src_ip:
+    description: FAULT while the configured O(unicast_src_ip) or O(mcast_src_ip) is not on O(interface).
+    type: bool
 seealso:
   - module: crans.vrrp.vrrp_global
   - module: crans.vrrp.vrrp_script
@@ -324,6 +453,22 @@ def address_options():
         scope=dict(type='str'),
         label=dict(type='str'),
         no_track=dict(type='bool'),
+        peer=dict(type='str'),
+        preferred_lft=dict(type='str'),
+        noprefixroute=dict(type='bool'),
+        nodad=dict(type='bool'),
+        home=dict(type='bool'),
+        mngtmpaddr=dict(type='bool'),
+    )
+
+
+def rule_options():
+    return dict(
+        table=dict(type='raw'), preference=dict(type='int'), iif=dict(type='str'), oif=dict(type='str'),
+        fwmark=dict(type='str'), tos=dict(type='int'), goto=dict(type='int'),
+        suppress_prefixlength=dict(type='int'), action=dict(type='str'), family=dict(type='str'),
+        l3mdev=dict(type='bool'), no_track=dict(type='bool'),
+        **{'from': dict(type='str'), 'to': dict(type='str'), 'not': dict(type='bool')},
     )
 
 
@@ -352,7 +497,20 @@ def argument_spec():
             type=dict(type='str'),
             no_track=dict(type='bool'),
             onlink=dict(type='bool'),
+            mtu=dict(type='int'),
+            mtu_lock=dict(type='bool'),
+            advmss=dict(type='int'),
+            pref=dict(type='str'),
+            nexthop=dict(type='list', elements='dict'),
+            **{'from': dict(type='str')},
         )),
+        virtual_rules=dict(type='list', elements='dict', options=rule_options()),
+        no_virtual_ipaddress=dict(type='bool'),
+        check_unicast_src=dict(type='bool'),
+        unicast_fault_no_peer=dict(type='bool'),
+        vmac_xmit_base=dict(type='bool'),
+        promote_secondaries=dict(type='bool'),
+        kernel_rx_buf_size=dict(type='int'),
         authentication=dict(type='dict', options=dict(
             auth_type=dict(type='str'),
             auth_pass=dict(type='str', no_log=True),
@@ -361,16 +519,20 @@ def argument_spec():
         preempt_delay=dict(type='float'),
         smtp_alert=dict(type='bool'),
         unicast_src_ip=dict(type='str'),
-        unicast_peer=dict(type='list', elements='str'),
+        unicast_peer=dict(type='list', elements='raw'),
         mcast_src_ip=dict(type='str'),
         mcast_dst_ip=dict(type='str'),
         garp_master_delay=dict(type='float'),
         garp_master_repeat=dict(type='int'),
         garp_master_refresh=dict(type='float'),
         garp_master_refresh_repeat=dict(type='int'),
+        garp_lower_prio_delay=dict(type='float'),
+        garp_lower_prio_repeat=dict(type='int'),
         accept=dict(type='bool'),
         track_interface=track_option(),
         track_script=track_option(),
+        track_file=track_option(),
+        track_process=track_option(),
         dont_track_primary=dict(type='bool'),
         use_vmac=dict(type='raw'),
         lower_prio_no_advert=dict(type='bool'),
@@ -379,6 +541,7 @@ def argument_spec():
         skip_check_adv_addr=dict(type='bool'),
         v3_checksum_as_v2=dict(type='bool'),
         down_timer_adverts=dict(type='int'),
+        track_src_ip=dict(type='bool'),
     )
     spec.update(notify_options())
     return spec

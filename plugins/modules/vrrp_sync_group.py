@@ -59,6 +59,14 @@ options:
     description: vrrp_scripts tracked by every member; names, or dicts with C(name), C(weight) and C(reverse).
     type: list
     elements: raw
+  track_file:
+    description: track_file blocks tracked by every member; names, or dicts with C(name), C(weight) and C(reverse).
+    type: list
+    elements: raw
+  track_process:
+    description: vrrp_track_process blocks tracked by every member; same form as O(track_file).
+    type: list
+    elements: raw
   sync_group_tracking_weight:
     description: Let weighted trackers of the group change the members' priorities instead of faulting them.
     type: bool
@@ -109,6 +117,8 @@ def argument_spec():
         smtp_alert=dict(type='bool'),
         track_interface=track_option(),
         track_script=track_option(),
+        track_file=track_option(),
+        track_process=track_option(),
         sync_group_tracking_weight=dict(type='bool'),
     )
     spec.update(notify_options())

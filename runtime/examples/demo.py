@@ -1,6 +1,6 @@
 """A three-router VRRP cluster in network namespaces, on this machine, in about ten seconds.
 
-Run as root from the repository: ``sudo .venv/bin/python runtime/examples/demo.py``.
+Run as root from the repository: ``sudo ./scripts/demo`` (makes the venv when missing).
 It builds three namespaces on a private bridge (198.51.100.0/24, nothing
 leaves the machine), starts vrrpd in each with the seed's instance adapted to
 the lab, shows ``vrrpctl status``, kills the master with SIGKILL, measures how
@@ -13,12 +13,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
-from netlab import Lab, wait_until  # noqa: E402
-from vrrpd_peer import VrrpdPeer  # noqa: E402
+from netlab import Lab, VrrpdPeer, wait_until
 
 VIP = "198.51.100.62"
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from ipaddress import IPv6Interface
 
-from .config.model import Instance, VirtualAddress
-from .io.addresses import AddressManager, Route
+from .config.model import Config, Instance, VirtualAddress
+from .io import InterfaceNotFoundError, routing
+from .io.addresses import AddressManager, AddressOptions
 from .io.announce import Announcer
 from .io.links import LinkMonitor
 from .io.sockets import link_local_ipv6
@@ -24,8 +24,14 @@ log = logging.getLogger("vrrpd")
 
 
 def vmac_address(inst: Instance) -> str:
-    """RFC 5798 §7.3 virtual MAC: 00:00:5e:00:01:VRID (IPv4), 00:00:5e:00:02:VRID (IPv6)."""
+    """RFC 5798 §7.3 virtual MAC: 00:00:5e:00:01:VRID (IPv4), 00:00:5e:00:02:VRID (IPv6), unless configured."""
+    if inst.vmac_mac is not None:
+        return inst.vmac_mac
     return f"00:00:5e:00:{'02' if inst.family == 'inet6' else '01'}:{inst.virtual_router_id:02x}"
+
+
+def _address_options(vip: VirtualAddress) -> AddressOptions:
+    return AddressOptions(peer=vip.peer, noprefixroute=vip.noprefixroute, home=vip.home, mngtmpaddr=vip.mngtmpaddr)
 
 
 def _vip_keys(cfg: Instance) -> set[tuple[str, str | None]]:
@@ -48,10 +54,12 @@ class Addressing:
         self.vmacs: set[str] = set()
         #: global_defs vrrp_garp_interval of the running configuration
         self.garp_interval = 0.0
+        self._promoted: dict[str, str] = {}  # interface -> promote_secondaries before we set it
 
     async def add_vip(self, vip: VirtualAddress, interface: str | None) -> None:
         await self.addresses.add(vip.address, vip.dev or interface, brd=str(vip.brd) if vip.brd else None,
-                                 scope=vip.scope, label=vip.label)
+                                 scope=vip.scope, label=vip.label, preferred_lft=vip.preferred_lft,
+                                 options=_address_options(vip))
 
     async def set_addresses(self, cfg: Instance, *, present: bool) -> None:
         """Add or remove every VIP, eVIP and route; one refused by the kernel never stops the others."""
@@ -62,29 +70,62 @@ class Addressing:
                 if present:
                     await self.add_vip(vip, cfg.interface)
                 else:
-                    await self.addresses.delete(vip.address, vip.dev or cfg.interface)
+                    await self.addresses.delete(vip.address, vip.dev or cfg.interface, options=_address_options(vip))
+            except InterfaceNotFoundError as exc:
+                if present:  # nothing to remove from an interface that is not there (dynamic_interfaces)
+                    log.error("(%s) cannot add %s: %s", cfg.name, vip.address, exc)
             except (OSError, LookupError) as exc:
                 log.error("(%s) cannot %s %s: %s", cfg.name, "add" if present else "remove", vip.address, exc)
         await self.set_routes(cfg, present=present)
 
     async def set_routes(self, cfg: Instance, *, present: bool, only_missing_from: Instance | None = None) -> None:
-        keep = set(only_missing_from.virtual_routes) if only_missing_from is not None else set()
-        for vroute in cfg.virtual_routes:
-            if vroute in keep:
-                continue
-            blackhole = vroute.type == "blackhole"
-            # the kernel refuses a device on a blackhole route
-            dev = None if blackhole else (vroute.dev or cfg.interface)
-            route = Route(dst=vroute.to, via=vroute.via, dev=dev, src=vroute.src, table=vroute.table,
-                          metric=vroute.metric, blackhole=blackhole,
-                          family=socket.AF_INET6 if vroute.to.version == 6 else socket.AF_INET)
+        """virtual_routes then virtual_rules (rules first when removing), less those ``only_missing_from`` keeps."""
+        kept_routes = only_missing_from.virtual_routes if only_missing_from is not None else ()
+        kept_rules = only_missing_from.virtual_rules if only_missing_from is not None else ()
+        await routing.apply(self.addresses, tuple(r for r in cfg.virtual_routes if r not in kept_routes),
+                            tuple(r for r in cfg.virtual_rules if r not in kept_rules),
+                            present=present, default_dev=cfg.interface, owner=cfg.name)
+
+    async def set_statics(self, config: Config, *, present: bool, keep: Config | None = None) -> None:
+        """static_ipaddress/routes/rules: set at start, diffed on reload, removed at stop (keepalived)."""
+        addresses = [a for a in config.static_addresses if keep is None or a not in keep.static_addresses]
+        if present:
+            for address in addresses:
+                try:
+                    await self.add_vip(address, config.global_defs.default_interface)
+                except (OSError, LookupError) as exc:
+                    log.error("(static) cannot add %s: %s", address.address, exc)
+        routes = tuple(r for r in config.static_routes if keep is None or r not in keep.static_routes)
+        rules = tuple(r for r in config.static_rules if keep is None or r not in keep.static_rules)
+        await routing.apply(self.addresses, routes, rules, present=present, default_dev=None, owner="static")
+        if not present:
+            for address in addresses:
+                try:
+                    await self.addresses.delete(address.address, address.dev, options=_address_options(address))
+                except (OSError, LookupError) as exc:
+                    log.error("(static) cannot remove %s: %s", address.address, exc)
+
+    def promote_secondaries(self, ifname: str) -> None:
+        """keepalived's ``promote_secondaries``: the interface keeps its other addresses when a VIP's primary goes.
+
+        The value found is restored at stop, as keepalived does.
+        """
+        path = f"/proc/sys/net/ipv4/conf/{ifname}/promote_secondaries"
+        try:
+            with open(path, encoding="ascii") as handle:
+                self._promoted.setdefault(ifname, handle.read().strip())
+            with open(path, "w", encoding="ascii") as handle:
+                handle.write("1\n")
+        except OSError as exc:
+            log.error("cannot set promote_secondaries on %s: %s", ifname, exc)
+
+    def restore_promote_secondaries(self) -> None:
+        for ifname, value in self._promoted.items():
             try:
-                if present:
-                    await self.addresses.add_route(route)
-                else:
-                    await self.addresses.delete_route(route)
-            except (OSError, LookupError) as exc:
-                log.error("(%s) cannot %s route %s: %s", cfg.name, "add" if present else "remove", vroute.to, exc)
+                with open(f"/proc/sys/net/ipv4/conf/{ifname}/promote_secondaries", "w", encoding="ascii") as handle:
+                    handle.write(f"{value}\n")
+            except OSError:
+                pass  # the interface went away
 
     async def reconcile(self, old_cfg: Instance, cfg: Instance) -> None:
         """A reloaded master: remove what the old configuration had alone, add what the new one brings."""
@@ -126,6 +167,16 @@ class Addressing:
             parent_ll = link_local_ipv6(cfg.interface)
             if parent_ll is not None:
                 await self.addresses.add(IPv6Interface(f"{parent_ll}/64"), cfg.use_vmac)
+
+    async def first_vmac(self, cfg: Instance, *, dynamic_interfaces: bool) -> None:
+        """Create an instance's VMAC; with dynamic_interfaces its parent may not exist yet (made when it does)."""
+        try:
+            await self.create_vmac(cfg)
+        except InterfaceNotFoundError:
+            if not dynamic_interfaces:
+                raise
+            log.warning("(%s) interface %s does not exist yet: VMAC %s made when it does", cfg.name,
+                        cfg.interface, cfg.use_vmac)
 
     def release_vmacs(self) -> None:
         """At stop: delete the VMACs this daemon created, unless told to leave them."""

@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--metrics-listen", metavar="[ADDR]:PORT", type=_listen,
                         help="serve Prometheus metrics on http://ADDR:PORT/metrics (off by default; "
                              "global_defs vrrpd_metrics_listen does the same; needs prometheus_client)")
+    parser.add_argument("--signum", metavar="SIGFUNC",
+                        help="print the number of the signal for STOP, RELOAD, DATA, STATS, STATS_CLEAR or JSON "
+                             "and exit, as keepalived --signum does")
     parser.add_argument("-v", "--version", action="version", version=f"vrrpd {__version__}")
     return parser
 
@@ -64,6 +67,18 @@ def _listen(value: str) -> str:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return value
+
+
+def _signum(name: str) -> int:
+    """keepalived's ``--signum``: the number on stdout, or 'Unknown sigfunc' and status 1."""
+    from .actions.dumps import signal_numbers
+
+    number = signal_numbers().get(name)
+    if number is None:
+        print(f"Unknown sigfunc {name}", file=sys.stderr)
+        return 1
+    print(int(number))
+    return 0
 
 
 def _check(path: str) -> tuple[int, object]:
@@ -79,6 +94,8 @@ def _check(path: str) -> tuple[int, object]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.signum is not None:
+        return _signum(args.signum)
     if args.config_test:
         status, _config = _check(args.config)
         if status == EXIT_OK:

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .config import load
 from .config.model import Config
+from .presence import missing_interfaces
 
 log = logging.getLogger("vrrpd")
 
@@ -31,6 +32,15 @@ def read_config(path: str) -> Config:
     if not result.ok or result.config is None:
         raise ConfigRejected(f"{path}: configuration has errors, see above")
     return result.config
+
+
+def refuse_missing_interfaces(config: Config) -> None:
+    """keepalived without dynamic_interfaces: a configured interface that does not exist is fatal."""
+    missing = missing_interfaces(config)
+    for problem in missing:
+        log.error("%s", problem)
+    if missing:
+        raise ConfigRejected("non-existent interface specified in configuration, see above")
 
 
 class ConfigFile:

@@ -60,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     value.add_argument("priority", nargs="?", type=int, help="1..254")
     value.add_argument("--reset", action="store_true", help="back to the configured priority")
     sub.add_parser("metrics", help="print the Prometheus metrics (for node_exporter's textfile collector)")
+    dump = sub.add_parser("dump", help="keepalived's data dump (SIGUSR1), or its stats or JSON dump, on stdout")
+    what = dump.add_mutually_exclusive_group()
+    what.add_argument("--json", action="store_true", help="the JSON dump (keepalived's JSON signal)")
+    what.add_argument("--stats", action="store_true", help="the stats dump (SIGUSR2)")
     args = parser.parse_args(argv)
     try:
         answer = request(args.socket, args.command, timeout=10.0, **_arguments(args))
@@ -69,6 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not answer.get("ok"):
         print(f"vrrpctl: {answer.get('error', 'request failed')}", file=sys.stderr)
         return 1
+    if args.command == "dump":
+        content = answer["dump"]
+        sys.stdout.write(content if isinstance(content, str) else json.dumps(content, indent=2) + "\n")
+        return 0
     if args.command == "status":
         answer.pop("ok")
         sys.stdout.write(json.dumps(answer, indent=2) + "\n" if args.json else _table(answer))
@@ -92,6 +100,8 @@ def _arguments(args: argparse.Namespace) -> dict[str, Any]:
         return {"instance": args.instance}
     if args.command == "priority":
         return {"instance": args.instance, "priority": None if args.reset else args.priority}
+    if args.command == "dump":
+        return {"kind": "json" if args.json else "stats" if args.stats else "data"}
     return {}
 
 

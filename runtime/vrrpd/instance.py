@@ -23,7 +23,7 @@ from .core.fsm import (Action, AddVips, Announce, Log, Machine, Params, RemoveVi
                        Transition)
 from .core.source import fault_reason, judge_source
 from .io import InterfaceNotFoundError
-from .io.sockets import Received, VrrpSocket
+from .io.sockets import Prepared, Received, VrrpSocket
 from .lateness import Lateness
 
 log = logging.getLogger("vrrpd")
@@ -31,10 +31,20 @@ log = logging.getLogger("vrrpd")
 IPAddress = IPv4Address | IPv6Address
 
 
+def advert_ifname(inst: Instance) -> str:
+    """Where adverts go: the VMAC, or its parent with ``vmac_xmit_base`` (the VMAC then only carries VIPs)."""
+    if inst.use_vmac and not inst.vmac_xmit_base:
+        return inst.use_vmac
+    return inst.interface  # type: ignore[return-value]
+
+
+NO_PEER_FAULT = "no unicast peers"
+
+
 def endpoint_key(inst: Instance) -> tuple[Any, ...]:
     """What keepalived matches instances on across a reload, and what shares a socket."""
     unicast = bool(inst.unicast_peers)
-    return (inst.use_vmac or inst.interface, inst.family, None if unicast else str(inst.mcast_group), unicast,
+    return (advert_ifname(inst), inst.family, None if unicast else str(inst.mcast_group), unicast,
             str(inst.unicast_src_ip or inst.mcast_src_ip or ""))
 
 
@@ -82,11 +92,12 @@ class Endpoint:
         self.key = endpoint_key(inst)
         self.unicast = bool(inst.unicast_peers)
         self.family = socket.AF_INET6 if inst.family == "inet6" else socket.AF_INET
-        self.ifname: str = inst.use_vmac or inst.interface
+        self.ifname: str = advert_ifname(inst)
         self.group = None if self.unicast else inst.mcast_group
         self.configured_src = inst.unicast_src_ip or inst.mcast_src_ip
         # the IPv4 VMAC has no address of its own: it sends from the parent's, as keepalived
-        self.source_ifname = inst.interface if inst.use_vmac and self.family == socket.AF_INET else None
+        self.source_ifname = inst.interface if self.ifname != inst.interface and self.family == socket.AF_INET else None
+        self.rcvbuf = inst.kernel_rx_buf_size
         self.instances: dict[int, InstanceRuntime] = {}
         self.sock: VrrpSocket | None = None
         try:
@@ -100,7 +111,7 @@ class Endpoint:
         """(Re)open the socket on the interface's current index; InterfaceNotFoundError if it has none."""
         self.close()
         self.sock = VrrpSocket(self.family, self.ifname, group=self.group, src=self.configured_src,
-                               unicast=self.unicast)
+                               unicast=self.unicast, rcvbuf=self.rcvbuf)
         self.sock.attach(asyncio.get_running_loop(), self.on_packet)
 
     def follow_link(self, ifindex: int, present: bool, usable: bool, was_usable: bool) -> None:
@@ -132,6 +143,15 @@ class Endpoint:
         except InterfaceNotFoundError:
             return None
 
+    def configured_src_present(self) -> bool:
+        """``track_src_ip``: whether the configured source is on the interface now (no socket: no)."""
+        if self.sock is None or self.configured_src is None:
+            return False
+        try:
+            return self.sock.has_address(self.configured_src, via=self.source_ifname)
+        except InterfaceNotFoundError:
+            return False
+
     def on_packet(self, rcv: Received) -> None:
         payload = rcv.payload
         inst = self.instances.get(payload[1]) if len(payload) >= 2 else None
@@ -153,6 +173,16 @@ class Endpoint:
         if self.sock is not None:
             self.sock.close()
             self.sock = None
+
+
+@dataclass(frozen=True, slots=True)
+class Wire:
+    """An advert as it goes on the wire: encoded and checksummed once, sent every interval."""
+
+    advert: packet.Advert
+    src: IPAddress
+    sock: VrrpSocket
+    packets: list[tuple[IPAddress, bytes, Prepared]]
 
 
 @dataclass
@@ -202,6 +232,7 @@ class InstanceRuntime:
         self._timer_at: float | None = None
         self.last_transition_wall: float | None = None
         self._mismatch_logged: IPAddress | None = None
+        self._wire: Wire | None = None  # the last advert sent, ready to send again
         self.refresh_source()
 
     # ---- configuration -> machine ---------------------------------------------------------------
@@ -231,6 +262,11 @@ class InstanceRuntime:
 
     def start(self, now: float) -> None:
         """Leave INIT at ``now``: the daemon starts every new instance at one instant, after set-up."""
+        if self.cfg.no_peer_fault:  # unicast_fault_no_peer: FAULT rather than falling back to multicast
+            log.warning("(%s) Cannot use unicast without any peers - going to fault state", self.name)
+            self.tracking.faults.add(NO_PEER_FAULT)
+            self.apply(self.machine.set_fault(now, True))
+            return
         if self.source_fault is not None:
             self.tracking.faults.add(self.source_fault)
             self.apply(self.machine.set_fault(now, True))
@@ -245,8 +281,9 @@ class InstanceRuntime:
         verdict's fault is folded with the trackers' by the daemon.
         """
         vips = frozenset(v.address.ip for v in (*self.cfg.vips, *self.cfg.evips))
-        verdict = judge_source(self.cfg.use_vmac or self.cfg.interface, self.endpoint.configured_src,
-                               self.endpoint.source_address(vips))
+        tracked = self.endpoint.configured_src_present() if self.cfg.track_src_ip else None
+        verdict = judge_source(advert_ifname(self.cfg), self.endpoint.configured_src,
+                               self.endpoint.source_address(vips), tracked)
         if verdict.source is not None and verdict.source != self.machine.params.address:
             self.apply(self.machine.set_address(self.loop.time(), verdict.source))
         self.source = verdict.source
@@ -263,8 +300,11 @@ class InstanceRuntime:
     def receive(self, rcv: Received) -> None:
         cfg = self.cfg
         if self.endpoint.unicast:
-            if rcv.src not in cfg.unicast_peers:
+            peer = next((p for p in cfg.unicast_peer_ttls if p.address == rcv.src), None)
+            if peer is None:
                 raise packet.PacketError(packet.Reason.ADDR_COUNT, f"unicast advert from {rcv.src}, not a peer")
+            if cfg.check_unicast_src and not peer.min_ttl <= rcv.ttl <= peer.max_ttl:
+                raise packet.PacketError(packet.Reason.TTL, f"TTL/HL {rcv.ttl} not in range {peer.min_ttl} - {peer.max_ttl}")
         elif not rcv.dst.is_multicast:
             raise packet.PacketError(packet.Reason.ADDR_COUNT, "expected multicast advert but received unicast")
         advert = packet.decode(rcv.payload, src=rcv.src, dst=rcv.dst, ttl=None if self.endpoint.unicast else rcv.ttl,
@@ -327,19 +367,31 @@ class InstanceRuntime:
             self._timer = self.loop.call_at(deadline, self._on_timer)
 
     def send(self, advert: packet.Advert) -> None:
-        cfg = self.cfg
-        destinations = cfg.unicast_peers if self.endpoint.unicast else (cfg.mcast_group,)
-        src = self.source or self.machine.params.address
         sock = self.endpoint.sock
         if sock is None:
             log.debug("(%s) interface %s missing: advert not sent", self.name, self.endpoint.ifname)
             return
-        for dst in destinations:
+        src = self.source or self.machine.params.address
+        wire = self._wire
+        if wire is None or wire.advert is not advert or wire.sock is not sock or wire.src != src:
+            wire = self._wire = self._encode(advert, src, sock)
+        for dst, payload, prepared in wire.packets:
+            try:
+                sock.send_prepared(payload, prepared)
+            except OSError as exc:
+                log.warning("(%s) cannot send advert to %s: %s", self.name, dst, exc)
+
+    def _encode(self, advert: packet.Advert, src: IPAddress, sock: VrrpSocket) -> Wire:
+        """Bytes and send arguments per destination: built when the advert, source or socket change only."""
+        cfg = self.cfg
+        packets = []
+        for dst in (cfg.unicast_peers if self.endpoint.unicast else (cfg.mcast_group,)):
             try:
                 payload = packet.encode(advert, src=src, dst=dst, v3_checksum_pseudo=not cfg.v3_checksum_as_v2)
-                sock.send(payload, dst, src=src)
-            except (OSError, ValueError) as exc:
+                packets.append((dst, payload, sock.prepare(src, dst)))
+            except ValueError as exc:
                 log.warning("(%s) cannot send advert to %s: %s", self.name, dst, exc)
+        return Wire(advert, src, sock, packets)
 
     async def _work(self) -> None:
         while True:

@@ -6,16 +6,26 @@
 # It prepares what it needs and removes it all at the end, even on failure:
 # - missing apt packages (APT_PACKAGES below) and, unless VENV names one that has molecule, a venv
 #   with the pinned controller tools ($VRRP_MOLECULE_VENV, kept between runs like a cache);
-# - a private dockerd (data, exec root and socket under $VRRP_MOLECULE_WORK, no bridge, no iptables,
-#   no masquerading, no forwarding) and the systemd image built with mmdebstrap + docker import;
+# - a private dockerd (data, exec root and socket under $VRRP_MOLECULE_WORK, a new directory for
+#   every run, so parallel runs never share a dockerd; no bridge, no iptables, no masquerading, no
+#   forwarding) and the systemd images of Debian 12 and 13 built with mmdebstrap + docker import;
 # - community.docker and ansible.posix for the controller, from the `ansible` package on PyPI;
 # - this collection, built and installed under $VRRP_MOLECULE_WORK/collections;
 # - the namespaces of the netns scenario.
-# VRRP_MOLECULE_KEEP=1 leaves everything in place for debugging (then: run.sh cleanup).
+# VRRP_MOLECULE_KEEP=1 leaves everything in place for debugging (then: VRRP_MOLECULE_WORK=DIR
+# run.sh cleanup, with the DIR it printed).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
+if [ -z "${VRRP_MOLECULE_WORK:-}" ] && [ "${1:-}" != cleanup ]; then
+  VRRP_MOLECULE_WORK=$(mktemp -d /tmp/crans-vrrp-molecule.XXXXXX)
+fi
 . "$HERE/lib.sh"
+# The netns scenario's namespaces get a per-run prefix too (netns.sh removes those of its prefix).
+: "${VRRP_NETNS_PREFIX:=vrrpmol$$}"
+export VRRP_NETNS_PREFIX
+# The suites of the `default` scenario's images (its molecule.yml says which host runs which).
+DEFAULT_SUITES="bookworm trixie"
 
 # Debian packages: the runtime's dependencies for the netns hosts (this machine), what builds it
 # offline, python3-apt for the apt module, dockerd and mmdebstrap for the default scenario.
@@ -76,6 +86,8 @@ cleanup() {
 }
 
 if [ "${1:-}" = cleanup ]; then
+  [ "$VRRP_MOLECULE_WORK" != /tmp/crans-vrrp-molecule ] || [ -d "$VRRP_MOLECULE_WORK" ] \
+    || { log "cleanup: set VRRP_MOLECULE_WORK to the directory the kept run printed"; exit 2; }
   trap - EXIT
   cleanup force
   exit 0
@@ -85,6 +97,7 @@ trap 'exit 130' INT TERM
 
 [ "$(id -u)" = 0 ] || { log "run as root (namespaces, dockerd)"; exit 2; }
 mkdir -p "$VRRP_MOLECULE_WORK" "$ANSIBLE_LOCAL_TEMP"
+log "work directory $VRRP_MOLECULE_WORK"
 start=$SECONDS
 prepare_tools
 
@@ -93,7 +106,7 @@ python3 "$HERE/sync_role_options.py" --check
 
 log "controller collections"
 PYTHON="$VENV/bin/python" bash "$HERE/collections.sh" "$ANSIBLE_COLLECTIONS_PATH"
-log "building and installing crans.vrrp"
+log "building and installing crans.vrrp with ansible-core $("$VENV/bin/python" -c 'import ansible.release; print(ansible.release.__version__)')"
 rm -rf "$VRRP_MOLECULE_WORK/build"
 (cd "$ROOT" && timeout 300 ansible-galaxy collection build --force --output-path "$VRRP_MOLECULE_WORK/build" >/dev/null)
 timeout 300 ansible-galaxy collection install --offline --force --no-deps -p "$ANSIBLE_COLLECTIONS_PATH" \
@@ -102,7 +115,17 @@ timeout 300 ansible-galaxy collection install --offline --force --no-deps -p "$A
 for scenario in "${scenarios[@]}"; do
   if [ "$scenario" = default ]; then
     bash "$HERE/dockerd.sh" start
-    bash "$HERE/build-image.sh"
+    # Both images at once: mmdebstrap mostly waits on downloads and dpkg, one core each.
+    t0=$SECONDS
+    builds=()
+    for suite in $DEFAULT_SUITES; do
+      VRRP_MOLECULE_SUITE=$suite VRRP_MOLECULE_IMAGE=crans-vrrp-systemd:$suite bash "$HERE/build-image.sh" &
+      builds+=($!)
+    done
+    failed=0
+    for pid in "${builds[@]}"; do wait "$pid" || failed=1; done   # all of them, so none is left running
+    [ "$failed" = 0 ] || { log "an image build failed"; exit 1; }
+    log "images ($DEFAULT_SUITES) ready in $((SECONDS - t0)) s"
   fi
   log "molecule test -s $scenario"
   t0=$SECONDS

@@ -29,11 +29,24 @@ ROLE_OWNED = {"state", "config_dir", "main_config"}
 # variable -> (module, loop variable or None, task file)
 KINDS = {
     "vrrp_global": ("vrrp_global", None, "write_global.yml"),
+    "vrrp_track_files": ("vrrp_track_file", "vrrp_track_files", "write_track_files.yml"),
+    "vrrp_track_processes": ("vrrp_track_process", "vrrp_track_processes", "write_track_processes.yml"),
     "vrrp_scripts": ("vrrp_script", "vrrp_scripts", "write_scripts.yml"),
     "vrrp_instances": ("vrrp_instance", "vrrp_instances", "write_instances.yml"),
     "vrrp_sync_groups": ("vrrp_sync_group", "vrrp_sync_groups", "write_sync_groups.yml"),
 }
 SPEC_KEYS = ("type", "elements", "required", "choices", "default", "no_log")
+
+
+class LintStyleDumper(yaml.SafeDumper):
+    """Indents list items under their key, the layout ansible-lint's yamllint rules expect.
+
+    PyYAML's default writes ``key:\n- item`` (sequences flush with their key), which
+    ``ansible-lint --profile production`` reports as ``yaml[indentation]`` on every list.
+    """
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
 
 
 def module_options(module: str) -> dict:
@@ -101,7 +114,7 @@ def main() -> int:
             stale.append(path)
             if not check:
                 path.write_text(text)
-    text = "---\n" + yaml.safe_dump(specs, sort_keys=False, width=110, allow_unicode=True)
+    text = "---\n" + yaml.dump(specs, Dumper=LintStyleDumper, sort_keys=False, width=110, allow_unicode=True)
     if spec_path.read_text() != text:
         stale.append(spec_path)
         if not check:

@@ -21,13 +21,8 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-# netlab lives in tests/ (shared with other suites); tests/ is not a package.
-_TESTS_DIR = str(Path(__file__).resolve().parent.parent)
-if _TESTS_DIR not in sys.path:
-    sys.path.insert(0, _TESTS_DIR)
-
-import netlab  # noqa: E402
-from netlab import Lab  # noqa: E402
+import netlab
+from netlab import Lab
 
 _LOG_TAIL = 6000
 

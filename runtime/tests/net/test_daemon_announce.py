@@ -2,8 +2,8 @@
 
 * On becoming MASTER: ``garp_master_repeat`` gratuitous ARPs / unsolicited NAs per
   VIP at once, as many again after ``garp_master_delay``, then
-  ``garp_master_refresh_repeat`` every ``garp_master_refresh`` (reference §6 items
-  24-25: keepalived's frame shapes).
+  ``garp_master_refresh_repeat`` every ``garp_master_refresh`` (docs/keepalived-compat.md
+  §11: keepalived's frame shapes).
 * Its adverts: TTL / hop limit 255, TOS 0xc0 (IPv4), sent to 224.0.0.18 / ff02::12
   from the interface's primary IPv4 / link-local and its real MAC (no VMAC), with a
   checksum scapy recomputes to the same value and the configured interval and

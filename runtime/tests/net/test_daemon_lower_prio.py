@@ -85,7 +85,7 @@ def test_forged_lower_priority_flood_gets_one_garp_cycle(make_lab: Any) -> None:
     with attacker.socket(socket.AF_PACKET, socket.SOCK_RAW, 0) as sock:
         sock.bind((attacker.ifname, 0))
         for done in range(BATCH, FORGED + 1, BATCH):
-            for _ in range(BATCH):
+            for _frame in range(BATCH):
                 sock.send(frame)
             wait_until(lambda: master.instance()["counters"]["advert_rcvd"] >= before + done, 10.0, 0.01,
                        f"{done} forged adverts received")

@@ -1,6 +1,6 @@
 """vrrpd's notifications on real namespaces: scripts, notify FIFOs and SMTP alerts, as keepalived sends them.
 
-What keepalived's users rely on (reference §3, §2.6): the generic ``notify``
+What keepalived's users rely on (docs/keepalived-compat.md §7, §8): the generic ``notify``
 script gets its configured arguments then ``INSTANCE VI_1 STATE PRIORITY``;
 state scripts only their own; a notify_master script finds the VIPs already
 configured; a script without ``#!`` still runs through /bin/sh; a missing or

@@ -1,6 +1,6 @@
 """vrrpd in unicast mode (``unicast_src_ip`` + ``unicast_peer``), among itself and with keepalived.
 
-keepalived's unicast behaviour (reference §6 item 17): one copy of every advert to each
+keepalived's unicast behaviour (docs/keepalived-compat.md §10, Unicast): one copy of every advert to each
 peer, to the peer's address, TTL 255 for IPv4, and for v3/IPv4 a checksum over a
 pseudo-header carrying *that* peer's address (keepalived ≥ 1.3.6).  Nothing goes to the
 multicast group.  Elections and crash takeovers work as in multicast mode.

@@ -1,4 +1,4 @@
-"""Proves the namespace lab itself (tests/netlab.py) on real kernel networking.
+"""Proves the namespace lab itself (the ``netlab`` package) on real kernel networking.
 
 If these fail, every other net test is meaningless: the lab must pass unicast
 and VRRP multicast, keepalived must run in it as a live peer with the expected

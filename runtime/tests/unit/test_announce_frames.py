@@ -1,7 +1,7 @@
 """Gratuitous ARP and unsolicited NA frames, checked against scapy's dissection.
 
 The builders are stdlib-only; scapy is the independent oracle that says the
-bytes mean what keepalived sends (reference §6 items 24-25).
+bytes mean what keepalived sends (docs/keepalived-compat.md §11).
 """
 
 from __future__ import annotations

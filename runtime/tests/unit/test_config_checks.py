@@ -1,4 +1,4 @@
-"""Host checks on scripts: found, executable, and safe to run as root (reference §3.1)."""
+"""Host checks on scripts: found, executable, and safe to run as root (docs/keepalived-compat.md §6)."""
 
 from __future__ import annotations
 

@@ -54,6 +54,8 @@ CASES = [
     ("duplicate-vrid", inst() + BASE.replace("VI_1", "VI_2") + "}\n", 10,
      r"\(VI_2\) VRID 51 is already used on eth0 \(inet\) by instance VI_1"),
     ("duplicate-instance", inst() + inst(), 8, r"vrrp_instance VI_1 is already defined at .*:1"),
+    ("dynamic-interfaces-option", "global_defs {\n    dynamic_interfaces allow_changes\n}\n" + inst(), 2,
+     r"global_defs\.dynamic_interfaces: value must be one of \['allow_if_changes'\] \(got allow_changes\)"),
     ("instance-without-name", "vrrp_instance {\n}\n", 1, r"'vrrp_instance' needs exactly one name"),
     ("sync-group-unknown-member",
      inst(after="vrrp_sync_group G {\n    group {\n        VI_1\n        VI_9\n    }\n}\n"), 11,

@@ -1,4 +1,4 @@
-"""Lexer: keepalived's line rules, quoting, escapes, includes (reference §1.0)."""
+"""Lexer: keepalived's line rules, quoting, escapes, includes (docs/keepalived-compat.md §1)."""
 
 from __future__ import annotations
 

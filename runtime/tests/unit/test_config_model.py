@@ -1,4 +1,4 @@
-"""Completion rules: keepalived's quirks that the model must reproduce (reference §1.1, §1.2, §6)."""
+"""Completion rules: keepalived's quirks that the model must reproduce (docs/keepalived-compat.md §2, §3)."""
 
 from __future__ import annotations
 
@@ -292,9 +292,9 @@ def test_use_vmac_default_name_and_vip_device():
 
 
 def test_unknown_address_option_is_a_warning():
-    result = load_text(conf(vips=("198.51.100.1/24 dev eth1 shiny", "198.51.100.2/24 preferred_lft forever")), "k.conf")
+    result = load_text(conf(vips=("198.51.100.1/24 dev eth1 shiny", "198.51.100.2/24 autojoin")), "k.conf")
     assert result.ok
-    assert [(w.line, "shiny" in w.message or "preferred_lft" in w.message) for w in result.warnings] == [
+    assert [(w.line, "shiny" in w.message or "autojoin" in w.message) for w in result.warnings] == [
         (5, True), (6, True)]
     assert result.config.instances["VI_1"].vips[1].address == IPv4Interface("198.51.100.2/24")
 
@@ -483,3 +483,26 @@ def test_inherited_option_in_strict_mode(key, line, value, outcome):
     assert result.ok, [str(d) for d in result.diagnostics]
     assert getattr(result.config.instances["VI_1"], key) == value
     assert [d.tag for d in result.warnings] == ([outcome] if outcome else [])
+
+
+# -- interfaces that come and go (docs/interfaces.md) ------------------------------------
+
+@pytest.mark.parametrize("line, dynamic, changes", [
+    (None, False, False), ("dynamic_interfaces", True, False),
+    ("dynamic_interfaces allow_if_changes", True, True)])
+def test_dynamic_interfaces(line, dynamic, changes):
+    result = load_ok(conf(globals_=(line,) if line else ()))
+    g = result.config.global_defs
+    assert (g.dynamic_interfaces, g.allow_if_changes) == (dynamic, changes)
+
+
+def test_track_src_ip_with_a_configured_source():
+    inst, warnings = instance("unicast_src_ip 198.51.100.11", "track_src_ip", "unicast_peer {", "198.51.100.12", "}")
+    assert inst.track_src_ip and warnings == []
+
+
+def test_track_src_ip_without_a_configured_source_is_ignored_with_a_warning_at_its_line():
+    result = load_ok(conf("track_src_ip"))
+    assert result.config.instances["VI_1"].track_src_ip is False
+    assert [(w.location[1], w.message) for w in result.warnings] == [
+        (4, "(VI_1) track_src_ip without unicast_src_ip or mcast_src_ip - ignored")]

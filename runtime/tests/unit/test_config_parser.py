@@ -74,14 +74,14 @@ def test_negative_alias_keywords():
 
 
 def test_out_of_scope_blocks_are_skipped_whole():
-    text = ("static_ipaddress {\n 198.51.100.9/24 dev eth0\n}\n"
+    text = ("garp_group {\n garp_interval 1\n}\n"
             "virtual_server 198.51.100.1 80 {\n real_server 198.51.100.2 80 {\n  TCP_CHECK {\n   connect_timeout 3\n"
             "  }\n }\n}\n"
             "whatever_this_is {\n nested thing\n}\n")
     result = load_text(text, "k.conf")
     assert result.ok and result.config.instances == {}
     assert [(w.line, w.message.split(" - ")[0]) for w in result.warnings] == [
-        (1, "'static_ipaddress' is not supported by vrrpd (only the VRRP part of keepalived is implemented)"),
+        (1, "'garp_group' is not supported by vrrpd (only the VRRP part of keepalived is implemented)"),
         (4, "'virtual_server 198.51.100.1' is not supported by vrrpd (only the VRRP part of keepalived is implemented)"),
         (11, "unknown keyword 'whatever_this_is' and its block"),
     ]

@@ -13,7 +13,7 @@ from vrrpd.config import (CONFIG_SCHEMA, GLOBAL_DEFS_SCHEMA, INSTANCE_SCHEMA, SC
                           SYNC_GROUP_SCHEMA, ValidationError, load, load_dict, load_text, validate)
 from vrrpd.config.render import render_config
 from vrrpd.config.schema import (GLOBAL_FIELDS, INSTANCE_FIELDS, SCRIPT_FIELDS, SYNC_GROUP_FIELDS,
-                                 TOP_BLOCKS)
+                                 TOP_BLOCKS, TOP_LISTS)
 
 CONFIGS = Path(__file__).resolve().parent.parent / "data" / "configs"
 PACKAGE = Path(__file__).resolve().parent.parent.parent / "vrrpd" / "config"
@@ -50,10 +50,33 @@ global_defs {
     vrrp_notify_fifo /run/vrrp.fifo root root
     vrrp_notify_fifo_script "/usr/local/bin/fifo.sh --verbose"
     vrrpd_metrics_listen "[2001:db8::1]:9650"
+    dynamic_interfaces allow_if_changes
     notify_fifo /run/all.fifo
     notify_fifo_script /usr/local/bin/all.sh
     smtp_alert false
     vrrp_strict
+    state_dump_file /var/run/vrrpd/
+    stats_dump_file /var/run/vrrpd/stats.txt
+    json_dump_file state.json
+    tmp_config_directory /var/tmp/vrrpd
+    vrrp_check_unicast_src
+    default_interface eth9
+}
+track_file up {
+    file /run/up
+    weight -10 reverse
+    init_file 1 overwrite
+}
+vrrp_track_process daemon {
+    process "/usr/sbin/daemon" -f "a b"
+    param_match partial
+    weight 20 reverse
+    quorum 2
+    quorum_max 4
+    delay 1.5
+    fork_delay 0.5
+    terminate_delay 2
+    full_command
 }
 vrrp_script chk {
     script "/bin/check 'a b'"
@@ -75,13 +98,30 @@ vrrp_instance V4 {
     virtual_ipaddress {
         203.0.113.1/24 brd + dev eth0 scope global label eth0:v
         203.0.113.2
+        203.0.113.5/24 peer 203.0.113.6/32 preferred_lft 30 noprefixroute
     }
     virtual_ipaddress_excluded {
         2001:db8::1/64 no_track
+        2001:db8::2/64 preferred_lft forever -nodad home mngtmpaddr
     }
     virtual_routes {
         198.51.100.128/25 via 203.0.113.254 table 5 metric 7 onlink
+        unreachable 198.51.100.0/26 metric 3
+        198.51.100.64/26 via 203.0.113.254 dev eth0 src 203.0.113.1 table main scope global protocol static mtu lock 1400 advmss 1360 no_track
+        2001:db8:5::/64 from 2001:db8:6::/64 pref high nexthop via 2001:db8::7 dev eth0 weight 2 nexthop via 2001:db8::8 onlink
     }
+    virtual_rules {
+        from 203.0.113.0/24 to 198.51.100.0/24 iif eth0 fwmark 0x10/0xff tos 8 preference 100 table 5
+        not from all oif eth1 preference 101 unreachable l3mdev no_track inet6
+        preference 102 goto 200
+        from 203.0.113.7/32 preference 103 table 6 suppress_prefixlength 0
+    }
+    no_virtual_ipaddress
+    check_unicast_src
+    unicast_fault_no_peer
+    vmac_xmit_base
+    promote_secondaries
+    kernel_rx_buf_size 262144
     nopreempt
     notify "/bin/notify.sh x" nobody
     notify_master /bin/m.sh
@@ -92,6 +132,7 @@ vrrp_instance V4 {
     unicast_src_ip 203.0.113.3
     unicast_peer {
         203.0.113.4
+        203.0.113.8 min_ttl 250 max_ttl 255
     }
     garp_master_delay 1
     garp_master_repeat 2
@@ -107,6 +148,12 @@ vrrp_instance V4 {
     track_script {
         chk weight -50 noreverse
     }
+    track_file {
+        up weight 3 reverse
+    }
+    track_process {
+        daemon weight -254
+    }
     dont_track_primary
     use_vmac
     lower_prio_no_advert
@@ -115,6 +162,7 @@ vrrp_instance V4 {
     skip_check_adv_addr
     v3_checksum_as_v2 false
     down_timer_adverts 3
+    track_src_ip
 }
 vrrp_instance V6 {
     interface eth0
@@ -133,7 +181,7 @@ vrrp_instance V6 {
     mcast_src_ip fe80::2
     mcast_dst_ip ff02::12
     accept
-    use_vmac vrrp6-10
+    use_vmac vrrp6-10 02:00:00:00:0a
 }
 vrrp_sync_group G {
     group { V4 }
@@ -145,7 +193,18 @@ vrrp_sync_group G {
     smtp_alert
     track_interface { eth3 weight 5 }
     track_script { chk }
+    track_file { up }
+    track_process { daemon noreverse }
     sync_group_tracking_weight
+}
+static_ipaddress {
+    198.51.100.9/24 dev eth1 noprefixroute
+}
+static_routes {
+    blackhole 198.51.100.192/26 table 7
+}
+static_rules {
+    from 198.51.100.0/24 preference 90 table 7
 }
 """
 
@@ -175,6 +234,7 @@ def test_rich_configuration_uses_every_keyword():
         bodies = [data[block.key]] if not block.named else list(data[block.key].values())
         used = set().union(*(body.keys() for body in bodies))
         assert used == {f.name for f in block.fields}, block.keyword
+    assert set(TOP_LISTS) <= set(data)
 
 
 def test_validate_accepts_the_parser_output_and_is_idempotent():
@@ -206,7 +266,8 @@ def test_scalar_or_mapping_forms():
     assert v4["track_script"] == [{"name": "chk", "weight": -50, "reverse": False}]
     assert v4["virtual_ipaddress"][1] == "203.0.113.2"
     assert v4["accept"] is False and v4["nopreempt"] is True and v4["use_vmac"] is True
-    assert data["vrrp_instances"]["V6"]["use_vmac"] == "vrrp6-10"
+    assert data["vrrp_instances"]["V6"]["use_vmac"] == {"name": "vrrp6-10", "mac": "02:00:00:00:0a"}
+    assert v4["unicast_peer"] == ["203.0.113.4", {"address": "203.0.113.8", "min_ttl": 250, "max_ttl": 255}]
     assert data["vrrp_scripts"]["chk"]["weight"] == {"value": 10, "reverse": True}
     assert data["global_defs"]["script_user"] == {"user": "nobody", "group": "nogroup"}
     assert data["global_defs"]["notification_email"] == ["a@x.org", "Ops Team <ops@x.org>"]

@@ -16,7 +16,7 @@ import socket
 import stat
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +135,7 @@ def test_socket_creation_leaves_the_process_umask_alone(tmp_path: Path) -> None:
 
     async def main() -> tuple[list[str], int, str]:
         server = ControlServer(path, {"status": _status})
-        children = [asyncio.ensure_future(spawn()) for _ in range(3)]
+        children = [asyncio.ensure_future(spawn()) for _child in range(3)]
         await server.start()
         during = os.umask(0o022)
         os.umask(during)

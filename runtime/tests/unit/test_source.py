@@ -57,3 +57,11 @@ def test_backup_and_init_only_record_the_new_address() -> None:
     actions = m.set_address(0.5, A)
     assert not any(isinstance(a, SendAdvert) for a in actions)
     assert m.params.address == A and m.next_deadline() == deadline
+
+
+def test_track_src_ip_faults_while_the_configured_source_is_not_on_the_interface() -> None:
+    verdict = judge_source("eth0", B, None, configured_on_interface=False)
+    assert verdict.source == B and verdict.fault == "source address 198.51.100.21 not on eth0"
+    assert judge_source("eth0", B, A, configured_on_interface=True) == judge_source("eth0", B, None)
+    assert fault_reason({"script chk failed", verdict.fault}) == verdict.fault
+    assert fault_reason({"interface eth0 missing", verdict.fault}) == "interface eth0 missing"

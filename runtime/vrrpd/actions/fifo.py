@@ -1,7 +1,7 @@
 """keepalived's notify FIFO: one ordered line per event for readers like VyOS's.
 
 Scripts are forked asynchronously and may run out of order; the FIFO is
-where keepalived guarantees order (reference §2.6), which is why readers use
+where keepalived guarantees order (docs/keepalived-compat.md §8), which is why readers use
 it. The lines are ``INSTANCE "VI_1" MASTER 150`` and ``GROUP "G" BACKUP 0``.
 
 The FIFO is opened read-write and non-blocking, as keepalived opens it: a

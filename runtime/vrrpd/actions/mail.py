@@ -3,7 +3,7 @@
 Operators filter and route these mails on their Subject (``[router_id] VRRP
 Instance VI_1 - Entering MASTER state``) and on ``X-Mailer: Keepalived``, so
 the message is built exactly as keepalived's ``smtp_alert()`` builds it
-(reference §3.4): same headers in the same order, same bodies, same caps,
+(docs/keepalived-compat.md §9): same headers in the same order, same bodies, same caps,
 and on the wire the same ``body CRLF CRLF . CRLF`` ending.
 
 The message is built by ``email.message.EmailMessage`` with a policy that

@@ -1,4 +1,4 @@
-"""keepalived's notifications for instances and sync groups: scripts, FIFO lines, mail.
+"""keepalived's notifications for instances and sync groups: scripts, FIFO lines, mail (docs/keepalived-compat.md §6-§9).
 
 The one module of ``actions`` that reads the configuration model: it turns an
 instance's or a sync group's state change into the plain values ``notify``,
@@ -35,7 +35,7 @@ STATE_SCRIPTS = {State.MASTER: "notify_master", State.BACKUP: "notify_backup", S
 
 
 class CheckedScripts:
-    """keepalived's start/reload script checks (docs/script-security.md) and what they disabled.
+    """keepalived's start/reload script checks (docs/script-security.md, docs/keepalived-compat.md §6) and what they disabled.
 
     Notify, FIFO and track scripts alike: a disabled script is never run,
     and a disabled track script is not tracked.

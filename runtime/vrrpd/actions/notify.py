@@ -1,7 +1,7 @@
 """Running notify and track scripts exactly the way keepalived runs them.
 
 Operators' notify scripts were written against keepalived's
-``system_call_script()`` (reference §3.1), so every observable detail is kept:
+``system_call_script()`` (docs/keepalived-compat.md §6), so every observable detail is kept:
 the argv is exec'd without a shell; a bare name is found through ``PATH``; a
 file that is neither a binary nor starts with ``#!``, and a ``</path`` test,
 go through ``/bin/sh -c``; the environment is inherited minus ``IFS``,
@@ -147,7 +147,7 @@ def current_user() -> ScriptUser:
 
 
 def default_script_user(script_security: bool = False) -> ScriptUser:
-    """``keepalived_script`` if it exists, else ourselves (reference §1.1 ``script_user``).
+    """``keepalived_script`` if it exists, else ourselves (docs/keepalived-compat.md §2 ``script_user``).
 
     With script security there is no fallback to root: keepalived refuses
     ("Unable to set default user keepalived_script for script").
@@ -179,7 +179,7 @@ def configured_user(user: str | None, group: str | None, default_user: str | Non
 def generic_args(kind: Literal["INSTANCE", "GROUP"], name: str, state: str, priority: int) -> tuple[str, ...]:
     """The 4 arguments appended to the generic ``notify`` script: ``INSTANCE VI_1 MASTER 150``.
 
-    Groups always report priority 0 (reference §3.2).
+    Groups always report priority 0 (docs/keepalived-compat.md §7).
     """
     if kind not in ("INSTANCE", "GROUP"):
         raise ValueError(f"notify kind must be INSTANCE or GROUP, not {kind!r}")

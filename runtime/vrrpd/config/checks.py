@@ -3,7 +3,7 @@
 Kept apart from parsing because the answers depend on the machine, not on
 the text: the same file is valid on one host and points at a missing script
 on another.  keepalived does these checks at start and reload
-(``check_script_secure()`` in ``keepalived/core/notify.c``, reference §3.1),
+(``check_script_secure()`` in ``keepalived/core/notify.c``, docs/keepalived-compat.md §6),
 and so does the daemon, with the very function used here
 (``vrrpd.actions.notify.check_script``), so ``vrrpd -t`` flags exactly the
 scripts the daemon will disable:

@@ -2,7 +2,7 @@
 
 The schema checks each option alone; the rules here need several at once,
 and they are where keepalived's surprises live (``vrrp_complete_instance()``
-in ``keepalived/vrrp/vrrp.c``, reference §1.1 strict list, §1.2, §6):
+in ``keepalived/vrrp/vrrp.c``, docs/keepalived-compat.md §2, §3):
 
 * ``state MASTER`` without ``priority`` gives priority 255, ``state`` is
   case-sensitive, and no state means "MASTER if priority 255";
@@ -33,9 +33,11 @@ from typing import Any, Callable
 
 from .diagnostics import Location, Reporter
 from .lexer import QuoteError, split_words
-from .model import (DEFAULT_MCAST_GROUP4, DEFAULT_MCAST_GROUP6, Auth, Config, Family, Fifo,
-                    GlobalDefs, Instance, IPAddress, NotifyScript, SmtpServer, SyncGroup, TrackInterface,
-                    TrackScript, VirtualAddress, VirtualRoute, VrrpScript)
+from .complete_track import track_file, track_process
+from .model import (ADDRESS_FLAGS, DEFAULT_MCAST_GROUP4, DEFAULT_MCAST_GROUP6, FOREVER, Auth, Config,
+                    Family, Fifo, GlobalDefs, Instance, IPAddress, NextHop, NotifyScript, SmtpServer, SyncGroup,
+                    TrackFile, TrackInterface, TrackProcess, TrackScript, UnicastPeer, VirtualAddress,
+                    VirtualRoute, VirtualRule, VrrpScript)
 from .schema import NOTIFY_KEYWORDS
 
 VRRP_MAX_ADDR = 255
@@ -102,6 +104,7 @@ INHERITED = (
     Inherited("skip_check_adv_addr"),
     Inherited("v3_checksum_as_v2", global_key="v3_checksum_as_v2"),
     Inherited("down_timer_adverts"),
+    Inherited("check_unicast_src"),     # peers' TTL bounds turn it on too (unicast_options)
 )
 
 
@@ -126,8 +129,10 @@ class _Draft:
     src_key: str = "mcast_src_ip"
     src: IPAddress | None = None
     peers: list[IPAddress] = field(default_factory=list)
+    peer_ttls: tuple[UnicastPeer, ...] = ()
     auth: Auth | None = None
     use_vmac: str | None = None
+    vmac_mac: str | None = None
     vips: list[VirtualAddress] = field(default_factory=list)
     evips: list[VirtualAddress] = field(default_factory=list)
     nopreempt: bool = False
@@ -188,15 +193,6 @@ class _Completer:
         if isinstance(user, str):
             user = {"user": user}
         smtp = g.get("smtp_server")
-
-        def fifo(name: str) -> Fifo | None:
-            value = g.get(name)
-            if value is None:
-                return None
-            if isinstance(value, str):
-                value = {"path": value}
-            return Fifo(value["path"], value.get("user"), value.get("group"))
-
         try:
             login = pwd.getpwuid(os.getuid()).pw_name
         except KeyError:
@@ -234,13 +230,14 @@ class _Completer:
             vrrp_higher_prio_send_advert=g.get("vrrp_higher_prio_send_advert", False),
             vrrp_owner_ignore_adverts=g.get("vrrp_owner_ignore_adverts", False),
             vrrp_down_timer_adverts=g.get("vrrp_down_timer_adverts", 3),
-            notify_fifo=fifo("notify_fifo"),
+            notify_fifo=_fifo(g.get("notify_fifo")),
             notify_fifo_script=self.script(g.get("notify_fifo_script"),
                                            ("global_defs", "notify_fifo_script")),
-            vrrp_notify_fifo=fifo("vrrp_notify_fifo"),
+            vrrp_notify_fifo=_fifo(g.get("vrrp_notify_fifo")),
             vrrp_notify_fifo_script=self.script(g.get("vrrp_notify_fifo_script"),
                                                 ("global_defs", "vrrp_notify_fifo_script")),
             vrrpd_metrics_listen=g.get("vrrpd_metrics_listen"),
+            **_host_options(g),
         )
 
     # -- vrrp_script ----------------------------------------------------------
@@ -279,16 +276,33 @@ class _Completer:
         return tuple(out)
 
     def track_scripts(self, items: list[Any], path: tuple[Any, ...], owner: str,
-                      scripts: dict[str, VrrpScript]) -> tuple[TrackScript, ...]:
+                      scripts: dict[str, Any], what: str = "script") -> tuple[TrackScript, ...]:
+        """Tracked scripts, files or processes (``what``); unknown names are warned about and dropped."""
         out = []
         for index, item in enumerate(items):
             if isinstance(item, str):
                 item = {"name": item}
             if item["name"] not in scripts:
-                self.warning(path + (index,), f"({owner}) track script {item['name']} not found, ignoring")
+                self.warning(path + (index,), f"({owner}) track {what} {item['name']} not found, ignoring")
                 continue
             out.append(TrackScript(item["name"], item.get("weight"), item.get("reverse")))
         return tuple(out)
+
+    def trackers(self, d: dict[str, Any], path: tuple[Any, ...], owner: str) -> dict[str, Any]:
+        """The ``track_files``/``track_processes`` model fields of an instance or sync group."""
+        return {"track_files": self.track_scripts(d.get("track_file", []), path + ("track_file",), owner,
+                                                  self.data.get("track_files", {}), "file"),
+                "track_processes": self.track_scripts(d.get("track_process", []), path + ("track_process",),
+                                                      owner, self.data.get("track_processes", {}), "process")}
+
+    def track_blocks(self) -> tuple[dict[str, TrackFile], dict[str, TrackProcess]]:
+        files = {name: track_file(name, d) for name, d in self.data.get("track_files", {}).items()}
+        processes = {}
+        for name, d in self.data.get("track_processes", {}).items():
+            process = track_process(name, d, self.error)
+            if process is not None:
+                processes[name] = process
+        return files, processes
 
     # -- vrrp_instance ------------------------------------------------------------
 
@@ -311,26 +325,75 @@ class _Completer:
                     self.error(path + (index,), f"brd {brd} is not an IPv4 address")
                     broadcast = None
             scope = item.get("scope", "global" if address.version == 4 else None)
+            peer = ip_interface(item["peer"]) if "peer" in item else None
+            if peer is not None and peer.version != address.version:
+                self.error(path + (index,), f"peer {peer} is not the same family as {address}")
+                continue
+            lft = item.get("preferred_lft")
             out.append(VirtualAddress(address, broadcast, item.get("dev", default_dev), scope,
-                                      item.get("label"), item.get("no_track", False)))
+                                      item.get("label"), peer=peer,
+                                      preferred_lft=FOREVER if lft == "forever" else lft,
+                                      **{flag: item.get(flag, False) for flag in ADDRESS_FLAGS}))
         return out
 
-    def routes(self, items: list[dict[str, Any]], family: Family) -> tuple[VirtualRoute, ...]:
+    def routes(self, items: list[dict[str, Any]], family: Family, path: tuple[Any, ...]) -> tuple[VirtualRoute, ...]:
         out = []
-        for item in items:
+        for index, item in enumerate(items):
             to = item["to"]
             via = ip_address(item["via"]) if "via" in item else None
             if to == "default":
                 to = "::/0" if (via.version == 6 if via else family == "inet6") else "0.0.0.0/0"
-            table = item.get("table")
+            destination = ip_network(to, strict=False)
+            hops = tuple(NextHop(ip_address(h["via"]) if "via" in h else None, h.get("dev"),
+                                 h.get("weight", 1), h.get("onlink", False)) for h in item.get("nexthop", ()))
+            mixed = [a for a in (via, *(h.via for h in hops)) if a is not None and a.version != destination.version]
+            if mixed:
+                self.error(path + (index,), f"route {to}: gateway {mixed[0]} is not the same family")
+                continue
             out.append(VirtualRoute(
-                to=ip_network(to, strict=False), via=via,
+                to=destination, via=via,
                 src=ip_address(item["src"]) if "src" in item else None,
-                dev=item.get("dev"), table=table, metric=item.get("metric"),
+                dev=item.get("dev"), table=_table_number(item.get("table")), metric=item.get("metric"),
                 scope=item.get("scope"), protocol=item.get("protocol"),
                 type=item.get("type", "unicast"), onlink=item.get("onlink", False),
                 no_track=item.get("no_track", False), tokens=tuple(item.get("tokens", ())),
+                from_prefix=ip_network(item["from"], strict=False) if "from" in item else None,
+                mtu=item.get("mtu"), mtu_lock=item.get("mtu_lock", False), advmss=item.get("advmss"),
+                pref=item.get("pref"), nexthops=hops,
             ))
+        return tuple(out)
+
+    def rules(self, items: list[dict[str, Any]], family: Family, path: tuple[Any, ...]) -> tuple[VirtualRule, ...]:
+        """``ip rule`` lines; the family comes from the prefixes, else ``inet6``, else the instance's."""
+        out = []
+        for index, item in enumerate(items):
+            prefixes = {k: ip_network(item[k], strict=False) for k in ("from", "to") if item.get(k, "all") != "all"}
+            versions = {p.version for p in prefixes.values()}
+            if len(versions) > 1:
+                self.error(path + (index,), "rule: 'from' and 'to' are of different families")
+                continue
+            rule_family = _family(versions.pop()) if versions else item.get("family", family)
+            mark, _slash, mask = str(item.get("fwmark", "")).partition("/")
+            action = item.get("action", "goto" if "goto" in item else "table")
+            out.append(VirtualRule(
+                family=rule_family, from_prefix=prefixes.get("from"), to_prefix=prefixes.get("to"),
+                table=_table_number(item.get("table")), preference=item.get("preference"),
+                iif=item.get("iif"), oif=item.get("oif"),
+                fwmark=int(mark, 0) if mark else None, fwmask=int(mask, 0) if mask else None,
+                tos=item.get("tos"), goto=item.get("goto"),
+                suppress_prefixlength=item.get("suppress_prefixlength"),
+                action=action,
+                invert=item.get("not", False), l3mdev=item.get("l3mdev", False),
+                no_track=item.get("no_track", False), tokens=tuple(item.get("tokens", ())),
+            ))
+        return tuple(out)
+
+    def peers(self, items: list[Any]) -> tuple[UnicastPeer, ...]:
+        out = []
+        for item in items:
+            if isinstance(item, str):
+                item = {"address": item}
+            out.append(UnicastPeer(ip_address(item["address"]), item.get("min_ttl", 0), item.get("max_ttl", 255)))
         return tuple(out)
 
     def advert_int(self, name: str, seconds: float, version: int, path: tuple[Any, ...]) -> float | None:
@@ -379,7 +442,12 @@ class _Completer:
             name=name, state=x.state, interface=d.get("interface"), virtual_router_id=d["virtual_router_id"],
             priority=x.priority, advert_int=advert_int, version=x.version, family=x.family,
             vips=tuple(x.vips), evips=tuple(x.evips),
-            virtual_routes=self.routes(d.get("virtual_routes", []), x.family),
+            virtual_routes=self.routes(d.get("virtual_routes", []), x.family, x.at("virtual_routes")),
+            virtual_rules=self.rules(d.get("virtual_rules", []), x.family, x.at("virtual_rules")),
+            **self.unicast_options(x, inherited.pop("check_unicast_src")),
+            vmac_mac=x.vmac_mac, vmac_xmit_base=d.get("vmac_xmit_base", False),
+            promote_secondaries=d.get("promote_secondaries", False),
+            kernel_rx_buf_size=d.get("kernel_rx_buf_size"),
             auth=x.auth, preempt=not x.nopreempt, preempt_delay=x.preempt_delay,
             **notifies, smtp_alert=self.smtp_default(g) if smtp_alert is None else smtp_alert,
             unicast_src_ip=ip_address(d["unicast_src_ip"]) if "unicast_src_ip" in d else None,
@@ -388,12 +456,37 @@ class _Completer:
             track_interfaces=self.track_interfaces(d.get("track_interface", [])),
             track_scripts=self.track_scripts(d.get("track_script", []), x.at("track_script"),
                                              name, scripts),
+            **self.trackers(d, x.at(), name),
             dont_track_primary=d.get("dont_track_primary", False),
-            use_vmac=x.use_vmac, **inherited, strict=x.strict,
+            use_vmac=x.use_vmac, **inherited, track_src_ip=self.track_src_ip(name, d, x.at()),
+            strict=x.strict,
         )
 
     def error_count(self) -> int:
         return sum(x.severity == "error" for x in self.reporter.diagnostics)
+
+    def track_src_ip(self, name: str, d: dict[str, Any], p: tuple[Any, ...]) -> bool:
+        """keepalived clears track_src_ip when no source is configured: there is nothing to track."""
+        if not d.get("track_src_ip", False):
+            return False
+        if "unicast_src_ip" in d or "mcast_src_ip" in d:
+            return True
+        self.warning(p + ("track_src_ip",), f"({name}) track_src_ip without unicast_src_ip or mcast_src_ip "
+                     "- ignored")
+        return False
+
+    @staticmethod
+    def unicast_options(x: _Draft, check_unicast_src: bool) -> dict[str, Any]:
+        """The peers' TTL bounds (any bound turns the source check on) and the no-peer fault."""
+        d = x.d
+        return {
+            "unicast_peer_ttls": x.peer_ttls,
+            "check_unicast_src": bool(check_unicast_src
+                                      or any(p.min_ttl > 0 or p.max_ttl < 255 for p in x.peer_ttls)),
+            "unicast_fault_no_peer": d.get("unicast_fault_no_peer", False),
+            "no_peer_fault": bool(d.get("unicast_fault_no_peer") and not x.peers
+                                  and ("unicast_peer" in d or "unicast_src_ip" in d)),
+        }
 
     def initial_state(self, name: str, d: dict[str, Any]) -> str | None:
         """``state`` is matched case-sensitively, as keepalived does (issue #2256)."""
@@ -411,7 +504,8 @@ class _Completer:
         x.raw_vips = [ip_interface(v if isinstance(v, str) else v["address"]) for v in x.vip_items]
         x.src_key = "unicast_src_ip" if "unicast_src_ip" in d else "mcast_src_ip"
         x.src = ip_address(d[x.src_key]) if x.src_key in d else None
-        x.peers = [ip_address(peer) for peer in d.get("unicast_peer", [])]
+        x.peer_ttls = self.peers(d.get("unicast_peer", []))
+        x.peers = [peer.address for peer in x.peer_ttls]
         decides = [vip.ip for vip in x.raw_vips[:1]] + ([x.src] if x.src is not None else []) + x.peers[:1]
         x.family = _family(decides[0].version if decides else 4)
         for index, vip in enumerate(x.raw_vips):
@@ -440,7 +534,9 @@ class _Completer:
                                  "ignoring version 2", "corrected")
             version = 3
         x.version = g.vrrp_version if version is None else version
-        if not x.raw_vips:
+        if not x.raw_vips and x.d.get("no_virtual_ipaddress") and not x.strict:
+            pass  # keepalived: an instance without VIPs on purpose (used on clouds)
+        elif not x.raw_vips:
             if x.version == 3 or x.strict:
                 self.error(x.at(), f"({name}) No VIP specified; at least one is required")
             else:
@@ -509,6 +605,9 @@ class _Completer:
         """The VMAC name, the VIPs on it (or on the interface), the excess moved to the eVIPs."""
         d, name = x.d, x.name
         vmac = d.get("use_vmac")
+        if isinstance(vmac, dict):
+            x.vmac_mac = _full_mac(vmac["mac"], d["virtual_router_id"]) if "mac" in vmac else None
+            vmac = vmac.get("name", True)
         x.use_vmac = f"vrrp.{d['virtual_router_id']}" if vmac is True else (vmac or None)
         if x.use_vmac is not None and len(x.use_vmac) >= IFNAMSIZ:
             self.error(x.at("use_vmac"), f"({name}) VMAC interface name '{x.use_vmac}' is longer "
@@ -633,9 +732,20 @@ class _Completer:
             sync_groups[name] = group
         instances = {n: _with_group(i, member_of.get(n)) for n, i in instances.items()}
 
+        track_files, track_processes = self.track_blocks()
+        statics = self.statics(g)
         if self.reporter.has_errors or errors_before:
             return None
-        return Config(g, instances, scripts, sync_groups, dict(self.locations))
+        return Config(g, instances, scripts, sync_groups, track_files=track_files,
+                      track_processes=track_processes, static_addresses=statics[0], static_routes=statics[1],
+                      static_rules=statics[2], locations=dict(self.locations))
+
+    def statics(self, g: GlobalDefs) -> tuple[tuple[Any, ...], ...]:
+        """static_ipaddress/static_routes/static_rules: addresses default to ``default_interface``."""
+        addresses = self.addresses(self.data.get("static_ipaddress", []), ("static_ipaddress",), g.default_interface)
+        routes = self.routes(self.data.get("static_routes", []), "inet", ("static_routes",))
+        rules = self.rules(self.data.get("static_rules", []), "inet", ("static_rules",))
+        return tuple(addresses), routes, rules
 
     def check_vrids(self, instances: dict[str, Instance]) -> None:
         """One VRID per interface and family, except unicast instances with disjoint peers."""
@@ -674,8 +784,42 @@ class _Completer:
             track_interfaces=self.track_interfaces(d.get("track_interface", [])),
             track_scripts=self.track_scripts(d.get("track_script", []), p + ("track_script",),
                                              name, scripts),
+            **self.trackers(d, p, name),
             sync_group_tracking_weight=d.get("sync_group_tracking_weight", False),
         )
+
+
+def _fifo(value: str | dict[str, Any] | None) -> Fifo | None:
+    """``notify_fifo PATH [USER [GROUP]]`` in its dict form (a bare path is a string)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = {"path": value}
+    return Fifo(value["path"], value.get("user"), value.get("group"))
+
+
+def _host_options(g: dict[str, Any]) -> dict[str, Any]:
+    """The dump files, interfaces that come and go, the unicast source check, static addresses' device."""
+    return {
+        **{key: g.get(key) for key in ("state_dump_file", "stats_dump_file", "json_dump_file",
+                                       "tmp_config_directory")},
+        "dynamic_interfaces": bool(g.get("dynamic_interfaces", False)),
+        "allow_if_changes": g.get("dynamic_interfaces") == "allow_if_changes",
+        "vrrp_check_unicast_src": g.get("vrrp_check_unicast_src", False),
+        "default_interface": g.get("default_interface", "eth0"),
+    }
+
+
+def _table_number(table: int | str | None) -> int | None:
+    return {"main": 254, "local": 255, "default": 253}.get(table, table) if table is not None else None  # type: ignore[arg-type]
+
+
+def _full_mac(mac: str, vrid: int) -> str:
+    """A 5-octet ``use_vmac`` MAC gets the VRID as its last octet, as keepalived does."""
+    octets = [int(o, 16) for o in mac.split(":")]
+    if len(octets) == 5:
+        octets.append(vrid)
+    return ":".join(f"{o:02x}" for o in octets)
 
 
 def _with_group(inst: Instance, group: str | None) -> Instance:

@@ -71,7 +71,7 @@ class Reporter:
         return any(d.severity == "error" for d in self.diagnostics)
 
 
-#: keepalived's ``-t`` exit codes (reference §4.1, ``config_test_exit()``).
+#: keepalived's ``-t`` exit codes (docs/keepalived-compat.md §12, ``config_test_exit()``).
 EXIT_OK, EXIT_CONFIG, EXIT_CONFIG_TEST, EXIT_CONFIG_TEST_SECURITY = 0, 3, 4, 5
 
 

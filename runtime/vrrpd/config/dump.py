@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .model import (Config, Fifo, GlobalDefs, Instance, NotifyScript, SyncGroup, TrackInterface,
-                    TrackScript, VrrpScript)
+from .model import (Config, Fifo, GlobalDefs, Instance, NotifyScript, SyncGroup, TrackFile,
+                    TrackInterface, TrackProcess, TrackScript, VrrpScript)
 
 
 def _num(value: float) -> str:
@@ -101,6 +101,12 @@ def format_global(g: GlobalDefs) -> list[str]:
         f" VRRP notify FIFO = {_fifo(g.vrrp_notify_fifo)}",
         f" VRRP notify FIFO script = {_script(g.vrrp_notify_fifo_script)}",
         *([f" Metrics listen = {g.vrrpd_metrics_listen}"] if g.vrrpd_metrics_listen else []),
+        f" State dump file = {g.state_dump_file or 'default'}",
+        f" Stats dump file = {g.stats_dump_file or 'default'}",
+        f" JSON dump file = {g.json_dump_file or 'default'}",
+        f" Config copy directory = {g.tmp_config_directory or 'none'}",
+        f" Dynamic interfaces = {_yes(g.dynamic_interfaces)}",
+        *([f" Allow interface changes = {_yes(g.allow_if_changes)}"] if g.dynamic_interfaces else []),
     ]
     return lines
 
@@ -117,6 +123,7 @@ def format_instance(i: Instance) -> list[str]:
         f"   Using src_ip = {i.source_ip or 'interface address'}",
         f"   Unicast source = {i.unicast_src_ip or 'none'}",
         f"   Multicast source = {i.mcast_src_ip or 'none'}",
+        f"   Track source address = {_yes(i.track_src_ip)}",
     ]
     if i.unicast_peers:
         lines += _listing("Unicast Peers", (str(p) for p in i.unicast_peers), "   ")
@@ -153,6 +160,8 @@ def format_instance(i: Instance) -> list[str]:
         lines += [f"   Authentication type = {i.auth.type}", "   Password = " + "*" * len(i.auth.password)]
     lines += _listing("Tracked interfaces", map(_track_if, i.track_interfaces), "   ")
     lines += _listing("Tracked scripts", map(_track_script, i.track_scripts), "   ")
+    lines += _listing("Tracked files", map(_track_script, i.track_files), "   ")
+    lines += _listing("Tracked processes", map(_track_script, i.track_processes), "   ")
     lines += _listing("Virtual IP", map(str, i.vips), "   ")
     lines += _listing("Virtual IP Excluded", map(str, i.evips), "   ")
     lines += _listing("Virtual Routes", map(str, i.virtual_routes), "   ")
@@ -177,6 +186,8 @@ def format_sync_group(s: SyncGroup) -> list[str]:
               f"   Tracking weight = {'enabled' if s.sync_group_tracking_weight else 'disabled'}"]
     lines += _listing("Tracked interfaces", map(_track_if, s.track_interfaces), "   ")
     lines += _listing("Tracked scripts", map(_track_script, s.track_scripts), "   ")
+    lines += _listing("Tracked files", map(_track_script, s.track_files), "   ")
+    lines += _listing("Tracked processes", map(_track_script, s.track_processes), "   ")
     lines += _notifies(s, "   ")
     return lines
 
@@ -196,6 +207,21 @@ def format_script(s: VrrpScript) -> list[str]:
     ]
 
 
+def format_track_file(f: TrackFile) -> list[str]:
+    init = "no" if not f.init else f"{f.init_value}" + (" overwrite" if f.init_overwrite else "")
+    return [f" Track file = {f.name}", f"   File = {f.path}",
+            f"   Weight = {f.weight}" + (" reverse" if f.reverse else ""), f"   Init file = {init}"]
+
+
+def format_track_process(p: TrackProcess) -> list[str]:
+    quorum_max = "unlimited" if p.quorum_max >= 2**32 - 1 else str(p.quorum_max)
+    return [f" VRRP Track process = {p.name}", f"   Process = {' '.join((p.process, *p.params))}",
+            f"   Param match = {p.param_match}", f"   Full command = {_yes(p.full_command)}",
+            f"   Min processes = {p.quorum}", f"   Max processes = {quorum_max}",
+            f"   Weight = {p.weight}" + (" reverse" if p.reverse else ""),
+            f"   Terminate delay = {_num(p.terminate_delay)}s", f"   Fork delay = {_num(p.fork_delay)}s"]
+
+
 def format_config(config: Config) -> str:
     """The whole dump, one string ending with a newline."""
     lines = format_global(config.global_defs)
@@ -208,4 +234,10 @@ def format_config(config: Config) -> str:
     lines.append("------< VRRP Scripts >------")
     for script in config.scripts.values():
         lines += format_script(script)
+    lines.append("------< VRRP Track files >------")
+    for track_file in config.track_files.values():
+        lines += format_track_file(track_file)
+    lines.append("------< VRRP Track processes >------")
+    for process in config.track_processes.values():
+        lines += format_track_process(process)
     return "\n".join(lines) + "\n"

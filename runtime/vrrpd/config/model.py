@@ -88,6 +88,15 @@ class GlobalDefs:
     vrrp_notify_fifo: Fifo | None = None
     vrrp_notify_fifo_script: NotifyScript | None = None
     vrrpd_metrics_listen: str | None = None
+    #: keepalived's dump files: None means keepalived.data/.stats/.json in $TMPDIR or /tmp
+    state_dump_file: str | None = None
+    stats_dump_file: str | None = None
+    json_dump_file: str | None = None
+    tmp_config_directory: str | None = None
+    dynamic_interfaces: bool = False              # a missing interface is FAULT, not a refusal to start
+    allow_if_changes: bool = False                # ... and may come back as another type or on another parent
+    vrrp_check_unicast_src: bool = False
+    default_interface: str = "eth0"             # static_ipaddress entries without dev
 
     @property
     def email_enabled(self) -> bool:
@@ -105,6 +114,12 @@ class VirtualAddress:
     scope: str | None = None
     label: str | None = None
     no_track: bool = False
+    peer: IPInterface | None = None             # point-to-point: IFA_ADDRESS is the peer
+    preferred_lft: int | None = None            # seconds; None: keepalived's default (0 for an IPv6 /128)
+    noprefixroute: bool = False
+    nodad: bool = False                         # IPv6 VIPs are added with nodad anyway, as keepalived
+    home: bool = False
+    mngtmpaddr: bool = False
 
     @property
     def ip(self) -> IPAddress:
@@ -118,17 +133,36 @@ class VirtualAddress:
         words = [self.address.with_prefixlen]
         if self.brd is not None:
             words += ["brd", str(self.brd)]
-        for name in ("dev", "scope", "label"):
-            if getattr(self, name):
-                words += [name, getattr(self, name)]
-        if self.no_track:
-            words.append("no_track")
+        for name in ("dev", "scope", "label", "peer", "preferred_lft"):
+            if getattr(self, name) is not None:
+                words += [name, str(getattr(self, name))]
+        words += [flag for flag in ADDRESS_FLAGS if getattr(self, flag)]
         return " ".join(words)
+
+
+#: the on/off options of an address line, as ``VirtualAddress`` attributes
+ADDRESS_FLAGS = ("no_track", "noprefixroute", "nodad", "home", "mngtmpaddr")
+FOREVER = 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class NextHop:
+    """One ``nexthop`` of a multipath route."""
+
+    via: IPAddress | None = None
+    dev: str | None = None
+    weight: int = 1
+    onlink: bool = False
 
 
 @dataclass(frozen=True)
 class VirtualRoute:
-    """One ``virtual_routes`` line; ``tokens`` keeps the words as written."""
+    """One ``virtual_routes``/``static_routes`` line; ``tokens`` keeps the words as written.
+
+    ``type`` is installed as the kernel route type (``unreachable`` is an
+    unreachable route, not an on-link one); ``protocol`` None means
+    keepalived's own (18).
+    """
 
     to: IPNetwork
     via: IPAddress | None = None
@@ -142,6 +176,12 @@ class VirtualRoute:
     onlink: bool = False
     no_track: bool = False
     tokens: tuple[str, ...] = ()
+    from_prefix: IPNetwork | None = None        # `from` (source prefix, IPv6)
+    mtu: int | None = None
+    mtu_lock: bool = False
+    advmss: int | None = None
+    pref: str | None = None                     # IPv6 router preference: low, medium, high
+    nexthops: tuple[NextHop, ...] = ()
 
     @property
     def blackhole(self) -> bool:
@@ -149,6 +189,41 @@ class VirtualRoute:
 
     def __str__(self) -> str:
         return " ".join(self.tokens) if self.tokens else str(self.to)
+
+
+@dataclass(frozen=True)
+class VirtualRule:
+    """One ``virtual_rules``/``static_rules`` line (``ip rule`` syntax); None means not given."""
+
+    family: Family
+    from_prefix: IPNetwork | None = None        # None: all
+    to_prefix: IPNetwork | None = None
+    table: int | None = None
+    preference: int | None = None
+    iif: str | None = None
+    oif: str | None = None
+    fwmark: int | None = None
+    fwmask: int | None = None
+    tos: int | None = None
+    goto: int | None = None
+    suppress_prefixlength: int | None = None
+    action: str = "table"                       # table, goto, unreachable, prohibit, blackhole, nop
+    invert: bool = False                        # `not`
+    l3mdev: bool = False
+    no_track: bool = False
+    tokens: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return " ".join(self.tokens)
+
+
+@dataclass(frozen=True)
+class UnicastPeer:
+    """A unicast peer's accepted TTL / hop limit range (``min_ttl``/``max_ttl``)."""
+
+    address: IPAddress
+    min_ttl: int = 0
+    max_ttl: int = 255
 
 
 @dataclass(frozen=True)
@@ -173,6 +248,48 @@ class TrackScript:
     name: str
     weight: int | None = None
     reverse: bool | None = None
+
+
+@dataclass(frozen=True)
+class TrackFile:
+    """``track_file NAME``: an integer in a file moves priority (value x weight) or causes FAULT.
+
+    ``init`` asks for the file to be created with ``init_value`` when missing
+    (``init_overwrite``: written even when present, at start only).
+    """
+
+    name: str
+    path: str
+    weight: int = 1
+    reverse: bool = False
+    init: bool = False
+    init_value: int = 0
+    init_overwrite: bool = False
+
+
+ParamMatch = Literal["none", "exact", "initial", "partial"]
+
+
+@dataclass(frozen=True)
+class TrackProcess:
+    """``vrrp_track_process NAME``: how many matching processes run decides quorum.
+
+    Without ``full_command`` the name is compared with the process's
+    ``comm``; with it, with argv[0]; ``params`` (the words after the name)
+    are then compared with the rest of the command line by ``param_match``.
+    """
+
+    name: str
+    process: str
+    params: tuple[str, ...] = ()
+    param_match: ParamMatch = "none"
+    full_command: bool = False
+    weight: int = 0
+    reverse: bool = False
+    quorum: int = 1
+    quorum_max: int = 2**32 - 1
+    fork_delay: float = 0.0
+    terminate_delay: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -212,6 +329,9 @@ class Instance:
     accept: bool = True
     track_interfaces: tuple[TrackInterface, ...] = ()
     track_scripts: tuple[TrackScript, ...] = ()
+    #: tracked files and processes: ``weight``/``reverse`` None means the tracker's own
+    track_files: tuple[TrackScript, ...] = ()
+    track_processes: tuple[TrackScript, ...] = ()
     dont_track_primary: bool = False
     use_vmac: str | None = None
     lower_prio_no_advert: bool = False
@@ -220,8 +340,19 @@ class Instance:
     skip_check_adv_addr: bool = False
     v3_checksum_as_v2: bool = False
     down_timer_adverts: int = 3
+    track_src_ip: bool = False                  # FAULT while the configured source is not on the interface
     strict: bool = False
     sync_group: str | None = None
+    virtual_rules: tuple[VirtualRule, ...] = ()
+    #: every peer with its TTL range; checked only when ``check_unicast_src``
+    unicast_peer_ttls: tuple[UnicastPeer, ...] = ()
+    check_unicast_src: bool = False             # drop unicast adverts from non-peers (and out-of-range TTLs)
+    unicast_fault_no_peer: bool = False         # a unicast keyword and no peer: FAULT, not multicast
+    no_peer_fault: bool = False                 # ... and that is the case
+    vmac_mac: str | None = None                 # use_vmac with an explicit MAC
+    vmac_xmit_base: bool = False
+    promote_secondaries: bool = False
+    kernel_rx_buf_size: int | None = None
 
     @property
     def wants_master(self) -> bool:
@@ -276,6 +407,8 @@ class SyncGroup:
     smtp_alert: bool = False
     track_interfaces: tuple[TrackInterface, ...] = ()
     track_scripts: tuple[TrackScript, ...] = ()
+    track_files: tuple[TrackScript, ...] = ()
+    track_processes: tuple[TrackScript, ...] = ()
     sync_group_tracking_weight: bool = False
 
 
@@ -287,6 +420,11 @@ class Config:
     instances: dict[str, Instance] = field(default_factory=dict)
     scripts: dict[str, VrrpScript] = field(default_factory=dict)
     sync_groups: dict[str, SyncGroup] = field(default_factory=dict)
+    track_files: dict[str, TrackFile] = field(default_factory=dict)
+    track_processes: dict[str, TrackProcess] = field(default_factory=dict)
+    static_addresses: tuple[VirtualAddress, ...] = ()
+    static_routes: tuple[VirtualRoute, ...] = ()
+    static_rules: tuple[VirtualRule, ...] = ()
     locations: dict[tuple[Any, ...], Location] = field(default_factory=dict, compare=False, repr=False)
 
     def where(self, *path: Any) -> Location | None:

@@ -19,7 +19,8 @@ from typing import Any, Sequence
 from .diagnostics import Reporter
 from .kinds import MISSING, Field, Kind, ParseContext, Rejected
 from .lexer import Tok, Token
-from .schema import OUT_OF_SCOPE_BLOCKS, OUT_OF_SCOPE_GLOBAL_PREFIXES, TOP_BLOCKS, TopBlock
+from .schema import (INNER_TOO, OUT_OF_SCOPE_BLOCKS, OUT_OF_SCOPE_GLOBAL_PREFIXES, TOP_BLOCKS, TOP_LISTS, TopBlock,
+                     TopList)
 from .statements import Statement
 
 
@@ -91,7 +92,7 @@ class _TreeBuilder:
 
 
 #: Keywords that only exist at top level: meeting one inside a block means a '}' is missing.
-TOP_LEVEL_ONLY = frozenset(TOP_BLOCKS) | {"virtual_server", "virtual_server_group"}
+TOP_LEVEL_ONLY = (frozenset(TOP_BLOCKS) - INNER_TOO) | frozenset(TOP_LISTS) | {"virtual_server", "virtual_server_group"}
 
 
 def parse_statements(tokens: Sequence[Token], reporter: Reporter,
@@ -158,7 +159,7 @@ def build_block(owner: Statement, fields: Sequence[Field], ctx: ParseContext,
 
 
 def _unknown(stmt: Statement, ctx: ParseContext, label: str, path: tuple[Any, ...]) -> None:
-    if stmt.name in TOP_BLOCKS:
+    if stmt.name in TOP_BLOCKS and stmt.name not in INNER_TOO:
         ctx.error(stmt.location, f"'{stmt.name}' cannot appear inside '{label}' - "
                   "is a '}' missing before this line?")
     elif path == ("global_defs",) and stmt.name.startswith(OUT_OF_SCOPE_GLOBAL_PREFIXES):
@@ -195,6 +196,17 @@ def _top_block(stmt: Statement, block: TopBlock, out: dict[str, Any], ctx: Parse
     table[name] = build_block(stmt, block.fields, ctx, path, f"{stmt.name} {name}")
 
 
+def _top_list(stmt: Statement, top: TopList, out: dict[str, Any], ctx: ParseContext) -> None:
+    """``static_routes { ... }``: every line one item; repeated blocks add up, as in keepalived."""
+    path: tuple[Any, ...] = (top.keyword,)
+    try:
+        out[top.keyword] = top.kind.parse(stmt, ctx, path, out.get(top.keyword, MISSING))
+    except Rejected:
+        ctx.rejected.add(path)
+        return
+    ctx.locations.setdefault(path, stmt.location)
+
+
 def build_config(statements: Sequence[Statement], ctx: ParseContext) -> dict[str, Any]:
     """The dict form of a whole configuration (unvalidated: values are strings)."""
     out: dict[str, Any] = {}
@@ -202,6 +214,8 @@ def build_config(statements: Sequence[Statement], ctx: ParseContext) -> dict[str
         block = TOP_BLOCKS.get(stmt.name)
         if block is not None:
             _top_block(stmt, block, out, ctx)
+        elif stmt.name in TOP_LISTS:
+            _top_list(stmt, TOP_LISTS[stmt.name], out, ctx)
         elif stmt.name in OUT_OF_SCOPE_BLOCKS:
             ctx.warning(stmt.location, f"'{_label(stmt)}' is not supported by vrrpd "
                         "(only the VRRP part of keepalived is implemented) - skipped")

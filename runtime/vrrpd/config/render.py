@@ -12,7 +12,7 @@ from typing import Any
 import jinja2
 
 from .kinds import quote, render_fields
-from .schema import TOP_BLOCKS, TopBlock
+from .schema import TOP_BLOCKS, TOP_LISTS, TopBlock
 
 BLOCK_TEMPLATE = jinja2.Environment(autoescape=False, keep_trailing_newline=True).from_string(
     "{{ header }} {\n"
@@ -30,11 +30,16 @@ def render_block(block: TopBlock, name: str | None, body: dict[str, Any]) -> str
 def render_config(data: dict[str, Any]) -> str:
     """keepalived.conf text for a (validated) dict form."""
     parts: list[str] = []
+    written: set[str] = set()
     for block in TOP_BLOCKS.values():
-        if block.key not in data:
-            continue
+        if block.key not in data or block.key in written:
+            continue      # a deprecated synonym (vrrp_track_file) shares its block's key
+        written.add(block.key)
         if not block.named:
             parts.append(render_block(block, None, data[block.key]))
         else:
             parts += [render_block(block, name, body) for name, body in data[block.key].items()]
+    for top in TOP_LISTS.values():
+        if top.keyword in data:
+            parts.append("\n".join(top.kind.render(top.keyword, data[top.keyword])) + "\n")
     return "\n".join(parts)

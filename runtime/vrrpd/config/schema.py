@@ -32,10 +32,11 @@ from typing import Any
 
 from voluptuous import All, In, Invalid, MultipleInvalid, Optional, Schema
 
-from .items import address_list, peer_list, route_list, track_list
+from .items import Vmac, address_list, peer_list, route_list, rule_list, track_list
 from .listen import parse_listen
-from .kinds import (Field, Flag, IntRange, IPAddress, OptionalValue, Scalar, SubBlock, Text,
+from .kinds import (Field, Flag, IntRange, IPAddress, LineList, OptionalValue, Scalar, SubBlock, Text,
                     Timer, Weight, WordList, Words, block_schema)
+from .track_kinds import CommandWords, InitFile
 
 
 def Multicast(version: int) -> Any:
@@ -72,11 +73,11 @@ COUNT = IntRange(0, 2**31 - 1)
 SECONDS = Timer(0)
 POSITIVE_SECONDS = Timer(0, low_included=False)
 #: advert_int: from v3's 10 ms to v2's 255 s; each version's own bounds are checked in complete.py,
-#: once the version is known (keepalived's bounds, reference §1.2)
+#: once the version is known (keepalived's bounds, docs/keepalived-compat.md §3)
 ADVERT_SECONDS = Timer(0.01, 255)
 
 # --------------------------------------------------------------------------
-# global_defs (reference §1.1)
+# global_defs (docs/keepalived-compat.md §2)
 
 GLOBAL_FIELDS: tuple[Field, ...] = (
     Field("router_id", Scalar(Text)),
@@ -113,12 +114,21 @@ GLOBAL_FIELDS: tuple[Field, ...] = (
     Field("notify_fifo_script", _command()),
     Field("vrrp_notify_fifo", Words(names=("path", "user", "group"), checks=(Text, Text, Text))),
     Field("vrrp_notify_fifo_script", _command()),
+    # bare: interfaces may be missing at start; "allow_if_changes": and re-created as another type
+    Field("dynamic_interfaces", OptionalValue(In(("allow_if_changes",)))),
     # vrrpd's own: where /metrics is served (off by default; keepalived warns on it and goes on)
     Field("vrrpd_metrics_listen", Scalar(ListenAddress)),
+    # keepalived's dump files (SIGUSR1 data, SIGUSR2 stats, JSON signal) and its config copy directory
+    Field("state_dump_file", Scalar(Text)),
+    Field("stats_dump_file", Scalar(Text)),
+    Field("json_dump_file", Scalar(Text)),
+    Field("tmp_config_directory", Scalar(Text)),
+    Field("vrrp_check_unicast_src", Flag()),
+    Field("default_interface", Scalar(Text)),
 )
 
 # --------------------------------------------------------------------------
-# vrrp_instance NAME (reference §1.2)
+# vrrp_instance NAME (docs/keepalived-compat.md §3)
 
 AUTH_FIELDS: tuple[Field, ...] = (
     Field("auth_type", Scalar(In(("PASS", "AH"))), required=True),
@@ -138,6 +148,8 @@ INSTANCE_FIELDS: tuple[Field, ...] = (
     Field("virtual_ipaddress", address_list()),
     Field("virtual_ipaddress_excluded", address_list()),
     Field("virtual_routes", route_list()),
+    Field("virtual_rules", rule_list()),
+    Field("no_virtual_ipaddress", Flag()),
     Field("authentication", SubBlock(fields=AUTH_FIELDS)),
     Field("nopreempt", Flag(), aliases={"preempt": Flag(present=False)}),
     Field("preempt_delay", Scalar(Timer(0, 1000))),
@@ -145,6 +157,8 @@ INSTANCE_FIELDS: tuple[Field, ...] = (
     Field("smtp_alert", Flag(bool_arg=True)),
     Field("unicast_src_ip", Scalar(IPAddress)),
     Field("unicast_peer", peer_list()),
+    Field("check_unicast_src", Flag()),
+    Field("unicast_fault_no_peer", Flag()),
     Field("mcast_src_ip", Scalar(IPAddress)),
     Field("mcast_dst_ip", Scalar(IPAddress)),
     Field("garp_master_delay", Scalar(SECONDS)),
@@ -156,18 +170,24 @@ INSTANCE_FIELDS: tuple[Field, ...] = (
     Field("accept", Flag(), aliases={"no_accept": Flag(present=False)}),
     Field("track_interface", track_list(-253, 253, ("reverse",))),
     Field("track_script", track_list(-253, 253, ("reverse", "noreverse"))),
+    Field("track_file", track_list(-254, 254, ("reverse", "noreverse"))),
+    Field("track_process", track_list(-254, 254, ("reverse", "noreverse"))),
     Field("dont_track_primary", Flag()),
-    Field("use_vmac", OptionalValue(Text)),
+    Field("use_vmac", Vmac()),
+    Field("vmac_xmit_base", Flag()),
+    Field("promote_secondaries", Flag()),
+    Field("kernel_rx_buf_size", Scalar(IntRange(1, 2**31 - 1))),
     Field("lower_prio_no_advert", Flag(bool_arg=True)),
     Field("higher_prio_send_advert", Flag(bool_arg=True)),
     Field("owner_ignore_adverts", Flag(bool_arg=True)),
     Field("skip_check_adv_addr", Flag(bool_arg=True)),
     Field("v3_checksum_as_v2", Flag(bool_arg=True)),
     Field("down_timer_adverts", Scalar(IntRange(1, 100))),
+    Field("track_src_ip", Flag()),
 )
 
 # --------------------------------------------------------------------------
-# vrrp_script NAME and vrrp_sync_group NAME (reference §1.4)
+# vrrp_script NAME and vrrp_sync_group NAME (docs/keepalived-compat.md §5)
 
 SCRIPT_FIELDS: tuple[Field, ...] = (
     Field("script", Scalar(Text), required=True),
@@ -186,7 +206,33 @@ SYNC_GROUP_FIELDS: tuple[Field, ...] = (
     Field("smtp_alert", Flag(bool_arg=True)),
     Field("track_interface", track_list(-253, 253, ("reverse",))),
     Field("track_script", track_list(-253, 253, ("reverse", "noreverse"))),
-    Field("sync_group_tracking_weight", Flag()),
+    Field("track_file", track_list(-254, 254, ("reverse", "noreverse"))),
+    Field("track_process", track_list(-254, 254, ("reverse", "noreverse"))),
+    # global_tracking: keepalived's deprecated name of sync_group_tracking_weight
+    Field("sync_group_tracking_weight", Flag(), aliases={"global_tracking": Flag()}),
+)
+
+# --------------------------------------------------------------------------
+# track_file NAME (vrrp_track_file) and vrrp_track_process NAME (docs/keepalived-compat.md §14)
+
+TRACK_FILE_FIELDS: tuple[Field, ...] = (
+    Field("file", Scalar(Text), required=True),
+    Field("weight", Weight(-254, 254)),
+    Field("init_file", InitFile()),
+)
+
+PARAM_MATCHES = ("initial", "partial")
+
+TRACK_PROCESS_FIELDS: tuple[Field, ...] = (
+    Field("process", CommandWords(), required=True),
+    Field("param_match", OptionalValue(In(PARAM_MATCHES))),   # bare: exact
+    Field("weight", Weight(-254, 254)),
+    Field("quorum", Scalar(IntRange(1, 65535))),
+    Field("quorum_max", Scalar(IntRange(0, 65535))),
+    Field("delay", Scalar(Timer(0, 3600, low_included=False))),
+    Field("fork_delay", Scalar(Timer(0, 3600, low_included=False))),
+    Field("terminate_delay", Scalar(Timer(0, 3600, low_included=False))),
+    Field("full_command", Flag()),
 )
 
 
@@ -205,13 +251,18 @@ TOP_BLOCKS: dict[str, TopBlock] = {b.keyword: b for b in (
     TopBlock("vrrp_instance", "vrrp_instances", INSTANCE_FIELDS, named=True),
     TopBlock("vrrp_script", "vrrp_scripts", SCRIPT_FIELDS, named=True),
     TopBlock("vrrp_sync_group", "vrrp_sync_groups", SYNC_GROUP_FIELDS, named=True),
+    TopBlock("track_file", "track_files", TRACK_FILE_FIELDS, named=True),
+    TopBlock("vrrp_track_file", "track_files", TRACK_FILE_FIELDS, named=True),  # deprecated synonym
+    TopBlock("vrrp_track_process", "track_processes", TRACK_PROCESS_FIELDS, named=True),
 )}
+
+#: top-level block keywords that are also keywords inside instances and sync groups
+INNER_TOO = frozenset({"track_file"})
 
 #: Top-level blocks keepalived knows and vrrpd deliberately does not implement.
 OUT_OF_SCOPE_BLOCKS = frozenset({
     "virtual_server", "virtual_server_group", "real_server", "SSL", "bfd_instance",
-    "static_ipaddress", "static_routes", "static_rules", "garp_group", "track_group",
-    "vrrp_track_file", "track_file", "vrrp_track_process", "track_process",
+    "garp_group", "track_group",
     "linkbeat_interfaces", "interface_up_down_delays", "net_namespace", "net_namespace_ipvs",
     "instance", "use_pid_dir", "child_wait_time", "linkbeat_use_polling",
 })
@@ -219,6 +270,22 @@ OUT_OF_SCOPE_BLOCKS = frozenset({
 #: Prefixes of global_defs keywords that belong to keepalived's other subsystems.
 OUT_OF_SCOPE_GLOBAL_PREFIXES = ("lvs_", "checker_", "bfd_", "enable_snmp", "snmp_", "enable_traps",
                                 "enable_dbus", "dbus_", "nftables", "vrrp_iptables", "vrrp_ipsets")
+
+
+@dataclass(frozen=True)
+class TopList:
+    """A top-level block whose every line is one item (``static_routes { ... }``)."""
+
+    keyword: str
+    kind: LineList
+
+
+#: static_ipaddress/static_routes/static_rules: set at start, whatever the VRRP states (docs/keepalived-compat.md §4)
+TOP_LISTS: dict[str, TopList] = {t.keyword: t for t in (
+    TopList("static_ipaddress", address_list()),
+    TopList("static_routes", route_list()),
+    TopList("static_rules", rule_list()),
+)}
 
 GLOBAL_DEFS_SCHEMA = block_schema(GLOBAL_FIELDS)
 AUTH_SCHEMA = block_schema(AUTH_FIELDS)
@@ -250,11 +317,16 @@ def Named(block: Schema) -> Any:
     return All(names, {str: block})
 
 
+TRACK_FILE_SCHEMA = block_schema(TRACK_FILE_FIELDS)
+TRACK_PROCESS_SCHEMA = block_schema(TRACK_PROCESS_FIELDS)
 CONFIG_SCHEMA = Schema({
     Optional("global_defs"): GLOBAL_DEFS_SCHEMA,
     Optional("vrrp_instances"): Named(INSTANCE_SCHEMA),
     Optional("vrrp_scripts"): Named(SCRIPT_SCHEMA),
     Optional("vrrp_sync_groups"): Named(SYNC_GROUP_SCHEMA),
+    Optional("track_files"): Named(TRACK_FILE_SCHEMA),
+    Optional("track_processes"): Named(TRACK_PROCESS_SCHEMA),
+    **{Optional(t.keyword): t.kind.validator() for t in TOP_LISTS.values()},
 })
 
 

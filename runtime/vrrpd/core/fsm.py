@@ -8,7 +8,7 @@ and the simulated link in the tests drive the very same object, so every
 takeover instant proven in simulation is the one the daemon schedules.
 
 Behaviour follows RFC 5798/9568 §6 with keepalived's choices where they
-differ (reference §3.3 and §6): INIT always passes through BACKUP with a
+differ (docs/keepalived-compat.md §7, §10): INIT always passes through BACKUP with a
 BACKUP notification except for an address owner that wants MASTER; a master
 answers a lower-priority advert at once; FAULT sends priority 0 when leaving
 MASTER; actions on becoming MASTER are advert, VIPs, announce, then notify.
@@ -167,6 +167,7 @@ class Machine:
         self._lower_garp_until: float | None = None   # no new lower-priority GARP cycle before this
         self._lower_reply_until: float | None = None  # no answer advert to a lower priority before this
         self._own_address_logged = False
+        self._last_advert: tuple[Params, Advert] | None = None
 
     # ---- derived values ---------------------------------------------------------------------
 
@@ -191,9 +192,18 @@ class Machine:
         return OWNER_PRIORITY if self.params.priority == OWNER_PRIORITY else self.effective_priority
 
     def _advert(self, priority: int) -> Advert:
-        p = self.params
-        return Advert(version=p.version, vrid=p.vrid, priority=priority, interval_cs=p.interval_cs,
-                      addresses=p.vips, auth_type=p.auth_type, auth_data=p.auth_data)
+        """The advert for ``priority``; the same object while nothing in it changes.
+
+        A master sends the same advert every interval: handing out the same
+        object lets the I/O layer keep its encoded bytes (``is`` is the test).
+        """
+        p, last = self.params, self._last_advert
+        if last is not None and last[0] is p and last[1].priority == priority:
+            return last[1]
+        advert = Advert(version=p.version, vrid=p.vrid, priority=priority, interval_cs=p.interval_cs,
+                        addresses=p.vips, auth_type=p.auth_type, auth_data=p.auth_data)
+        self._last_advert = (p, advert)
+        return advert
 
     def _send(self, priority: int | None = None) -> SendAdvert:
         prio = self.effective_priority if priority is None else priority

@@ -10,7 +10,7 @@ layer) owns the IP header.
 
 Wire formats: RFC 3768 §5.1 (v2) and RFC 5798/9568 §5.2 (v3).  Where the RFCs
 and keepalived disagree we follow keepalived, because it is the peer we must
-interoperate with (see shared/reference/vrrp-keepalived.md §5–6):
+interoperate with (see docs/keepalived-compat.md §10):
 
 * v2 carries the RFC 2338 authentication types (1 = PASS, 2 = AH) and always
   has 8 bytes of authentication data after the addresses;

@@ -7,7 +7,8 @@ IPv4 address yet, or only a tentative IPv6 link-local while DAD runs) is in
 FAULT, leaves FAULT the moment one appears, and follows the address when it
 changes. A source given in the configuration (``unicast_src_ip`` /
 ``mcast_src_ip``) is used whether or not it is on the interface yet,
-keepalived's choice too: the kernel is told to send from it anyway.
+keepalived's choice too: the kernel is told to send from it anyway, unless
+``track_src_ip`` asks for FAULT while it is not on the interface.
 
 The daemon asks the kernel which address is usable (``vrrpd.io.sockets``)
 whenever netlink reports a link or address change, and folds the verdict's
@@ -31,9 +32,17 @@ class SourceVerdict:
     fault: str | None
 
 
-def judge_source(ifname: str, configured: IPAddress | None, found: IPAddress | None) -> SourceVerdict:
-    """keepalived's rule: a configured source always stands; else the interface's, or FAULT."""
+def judge_source(ifname: str, configured: IPAddress | None, found: IPAddress | None,
+                 configured_on_interface: bool | None = None) -> SourceVerdict:
+    """keepalived's rule: a configured source always stands; else the interface's, or FAULT.
+
+    ``configured_on_interface`` is given (True/False) only with ``track_src_ip``:
+    the configured source is still used, but the instance is in FAULT while the
+    address is not on the interface, as keepalived's VRRP_FLAG_TRACK_SADDR.
+    """
     if configured is not None:
+        if configured_on_interface is False:
+            return SourceVerdict(configured, f"source address {configured} not on {ifname}")
         return SourceVerdict(configured, None)
     if found is None:
         return SourceVerdict(None, f"no source address on {ifname}")
@@ -48,7 +57,9 @@ def fault_reason(faults: set[str]) -> str | None:
     """
     if not faults:
         return None
+
     def rank(reason: str) -> tuple[int, str]:
-        order = 0 if reason.startswith("interface ") else 1 if reason.startswith("no source") else 2
+        source = reason.startswith(("no source", "source address "))
+        order = 0 if reason.startswith("interface ") else 1 if source else 2
         return order, reason
     return min(faults, key=rank)

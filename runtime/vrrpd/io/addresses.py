@@ -31,7 +31,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from vrrpd.io import InterfaceNotFoundError
+from vrrpd.io import InterfaceNotFoundError, lazy_pyroute2
+from vrrpd.io.routing import RTPROT_KEEPALIVED, Route, Rule, ifindex_of
+
+__all__ = ["RTPROT_KEEPALIVED", "AddressManager", "AddressOptions", "Netlink", "Route", "Rule", "ifindex_of"]
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +48,9 @@ FOREVER = 0xFFFFFFFF
 """Lifetime meaning "forever" (``preferred_lft forever``)."""
 
 IFA_F_NODAD = 0x02
-RTPROT_KEEPALIVED = 18
-"""Route protocol keepalived tags its routes with (``ip route`` shows "proto keepalived")."""
+IFA_F_HOMEADDRESS = 0x10
+IFA_F_MANAGETEMPADDR = 0x100
+IFA_F_NOPREFIXROUTE = 0x200
 
 SCOPES = {"global": 0, "site": 200, "link": 253, "host": 254, "nowhere": 255}
 """``scope`` names of ``ip addr``/keepalived, as kernel values."""
@@ -87,7 +91,8 @@ class Netlink:
     def _handle(self) -> Any:
         self._worker = threading.get_ident()
         if self._ipr is None:
-            from pyroute2 import IPRoute  # imported lazily: the pure modules do not need it
+            lazy_pyroute2.install()
+            from pyroute2.iproute.linux import IPRoute  # imported lazily: the pure modules do not need it
 
             self._ipr = IPRoute()
         return self._ipr
@@ -127,14 +132,6 @@ class Netlink:
         self._executor.shutdown(wait=True)
 
 
-def ifindex_of(ipr: Any, ifname: str) -> int:
-    """Index of *ifname* via netlink, or :class:`InterfaceNotFoundError`."""
-    found = ipr.link_lookup(ifname=ifname)
-    if not found:
-        raise InterfaceNotFoundError(ifname)
-    return int(found[0])
-
-
 def scope_value(scope: str | int) -> int:
     """Kernel value of an address scope given by name or number."""
     if isinstance(scope, int):
@@ -163,49 +160,24 @@ def broadcast_for(addr: ipaddress.IPv4Interface, brd: Broadcast) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Route:
-    """One ``virtual_routes`` entry, in the terms netlink needs.
+class AddressOptions:
+    """The VIP options beyond brd/scope/label (keepalived's ``ip addr`` words)."""
 
-    *dst* None means the default route. *dev* may be omitted when *via*
-    is on-link elsewhere or the route is a blackhole.
-    """
+    peer: IPInterface | None = None
+    noprefixroute: bool = False
+    home: bool = False
+    mngtmpaddr: bool = False
 
-    dst: IPNetwork | None = None
-    via: IPAddress | None = None
-    dev: str | None = None
-    src: IPAddress | None = None
-    table: int | None = None
-    metric: int | None = None
-    blackhole: bool = False
-    family: int = socket.AF_INET
+    @property
+    def flags(self) -> int:
+        """IFA_F_* bits; pyroute2 (0.7.2 and 0.9.x) sends bits above 0xff as IFA_FLAGS."""
+        flags = IFA_F_NOPREFIXROUTE if self.noprefixroute else 0
+        flags |= IFA_F_HOMEADDRESS if self.home else 0
+        flags |= IFA_F_MANAGETEMPADDR if self.mngtmpaddr else 0
+        return flags
 
-    def request(self, ipr: Any) -> dict[str, Any]:
-        """Keyword arguments for ``IPRoute.route()`` (same for add and del)."""
-        family = self.family
-        if self.dst is not None:
-            family = socket.AF_INET if self.dst.version == 4 else socket.AF_INET6
-        elif self.via is not None:
-            family = socket.AF_INET if self.via.version == 4 else socket.AF_INET6
-        if self.dst is None:
-            zero = "0.0.0.0" if family == socket.AF_INET else "::"
-            spec: dict[str, Any] = {"dst": zero, "dst_len": 0}
-        else:
-            spec = {"dst": str(self.dst.network_address), "dst_len": self.dst.prefixlen}
-        spec["family"] = family
-        spec["proto"] = RTPROT_KEEPALIVED
-        if self.blackhole:
-            spec["type"] = "blackhole"
-        if self.via is not None:
-            spec["gateway"] = str(self.via)
-        if self.dev is not None:
-            spec["oif"] = ifindex_of(ipr, self.dev)
-        if self.src is not None:
-            spec["prefsrc"] = str(self.src)
-        if self.table is not None:
-            spec["table"] = self.table
-        if self.metric is not None:
-            spec["priority"] = self.metric
-        return spec
+
+NO_OPTIONS = AddressOptions()
 
 
 class AddressManager:
@@ -241,6 +213,7 @@ class AddressManager:
         scope: str | int | None,
         label: str | None,
         preferred_lft: int | None,
+        options: AddressOptions = NO_OPTIONS,
     ) -> bool:
         index = ifindex_of(ipr, ifname)
         spec: dict[str, Any] = {
@@ -248,6 +221,9 @@ class AddressManager:
             "address": str(addr.ip),
             "prefixlen": addr.network.prefixlen,
         }
+        if options.peer is not None:
+            # point-to-point: IFA_LOCAL is ours, IFA_ADDRESS the peer (`ip addr add A peer P`)
+            spec.update(local=str(addr.ip), IFA_ADDRESS=str(options.peer.ip), prefixlen=options.peer.network.prefixlen)
         if addr.version == 4:
             broadcast = broadcast_for(addr, brd)  # type: ignore[arg-type]
             if broadcast is not None:
@@ -256,10 +232,12 @@ class AddressManager:
                 spec["scope"] = scope_value(scope)
             if label is not None:
                 spec["label"] = label
+            if options.flags:
+                spec["flags"] = options.flags
         else:
             # keepalived ignores scope and label for IPv6 and adds VIPs with
             # nodad, so a VIP is usable the moment it is added.
-            spec["flags"] = IFA_F_NODAD
+            spec["flags"] = IFA_F_NODAD | options.flags
             if preferred_lft is None:
                 preferred_lft = 0 if addr.network.prefixlen == 128 else FOREVER
             if preferred_lft != FOREVER:
@@ -282,10 +260,13 @@ class AddressManager:
         return True
 
     @staticmethod
-    def _delete(ipr: Any, addr: IPInterface, ifname: str) -> bool:
+    def _delete(ipr: Any, addr: IPInterface, ifname: str, options: AddressOptions = NO_OPTIONS) -> bool:
         index = ifindex_of(ipr, ifname)
+        spec: dict[str, Any] = {"index": index, "address": str(addr.ip), "prefixlen": addr.network.prefixlen}
+        if options.peer is not None:
+            spec.update(local=str(addr.ip), IFA_ADDRESS=str(options.peer.ip), prefixlen=options.peer.network.prefixlen)
         try:
-            ipr.addr("del", index=index, address=str(addr.ip), prefixlen=addr.network.prefixlen)
+            ipr.addr("del", **spec)
         except Exception as exc:
             if _errno(exc) in (errno.EADDRNOTAVAIL, errno.ENOENT, errno.ESRCH):
                 log.debug("%s not on %s, nothing to delete", addr, ifname)
@@ -314,6 +295,22 @@ class AddressManager:
         return False
 
     @staticmethod
+    def _rule(ipr: Any, command: str, rule: Rule) -> bool:
+        try:
+            ipr.rule(command, **rule.request())
+        except Exception as exc:
+            code = _errno(exc)
+            if command == "add" and code == errno.EEXIST:
+                log.debug("rule %s already present", rule)
+                return False
+            if command == "del" and code in (errno.ESRCH, errno.ENOENT):
+                log.debug("rule %s absent, nothing to delete", rule)
+                return False
+            raise
+        log.debug("%s rule %s", "added" if command == "add" else "deleted", rule)
+        return True
+
+    @staticmethod
     def _route(ipr: Any, command: str, route: Route) -> bool:
         try:
             ipr.route(command, **route.request(ipr))
@@ -340,6 +337,7 @@ class AddressManager:
         scope: str | int | None = None,
         label: str | None = None,
         preferred_lft: int | None = None,
+        options: AddressOptions = NO_OPTIONS,
     ) -> bool:
         """Add *addr* to *ifname*; True if added, False if it was already there.
 
@@ -350,12 +348,12 @@ class AddressManager:
         and :data:`FOREVER` otherwise.
         """
         return await self.netlink.acall(
-            self._add, addr, ifname, brd, scope, label, preferred_lft
+            self._add, addr, ifname, brd, scope, label, preferred_lft, options
         )
 
-    async def delete(self, addr: IPInterface, ifname: str) -> bool:
-        """Remove *addr* from *ifname*; False if it was not there."""
-        return await self.netlink.acall(self._delete, addr, ifname)
+    async def delete(self, addr: IPInterface, ifname: str, options: AddressOptions = NO_OPTIONS) -> bool:
+        """Remove *addr* (with its ``peer`` if it has one) from *ifname*; False if it was not there."""
+        return await self.netlink.acall(self._delete, addr, ifname, options)
 
     async def present(self, addr: IPInterface, ifname: str) -> bool:
         """Whether *ifname* carries *addr* (IPv4: same prefix length too)."""
@@ -369,6 +367,14 @@ class AddressManager:
         """Delete a virtual route; False if it was absent."""
         return await self.netlink.acall(self._route, "del", route)
 
+    async def add_rule(self, rule: Rule) -> bool:
+        """Add a policy routing rule; False if an identical one exists."""
+        return await self.netlink.acall(self._rule, "add", rule)
+
+    async def delete_rule(self, rule: Rule) -> bool:
+        """Delete a policy routing rule; False if it was absent."""
+        return await self.netlink.acall(self._rule, "del", rule)
+
     # -- sync API (shutdown, tests) --------------------------------------------
 
     def add_sync(
@@ -380,13 +386,14 @@ class AddressManager:
         scope: str | int | None = None,
         label: str | None = None,
         preferred_lft: int | None = None,
+        options: AddressOptions = NO_OPTIONS,
     ) -> bool:
         """Blocking :meth:`add`."""
-        return self.netlink.call(self._add, addr, ifname, brd, scope, label, preferred_lft)
+        return self.netlink.call(self._add, addr, ifname, brd, scope, label, preferred_lft, options)
 
-    def delete_sync(self, addr: IPInterface, ifname: str) -> bool:
+    def delete_sync(self, addr: IPInterface, ifname: str, options: AddressOptions = NO_OPTIONS) -> bool:
         """Blocking :meth:`delete`."""
-        return self.netlink.call(self._delete, addr, ifname)
+        return self.netlink.call(self._delete, addr, ifname, options)
 
     def present_sync(self, addr: IPInterface, ifname: str) -> bool:
         """Blocking :meth:`present`."""
@@ -399,3 +406,11 @@ class AddressManager:
     def delete_route_sync(self, route: Route) -> bool:
         """Blocking :meth:`delete_route`."""
         return self.netlink.call(self._route, "del", route)
+
+    def add_rule_sync(self, rule: Rule) -> bool:
+        """Blocking :meth:`add_rule`."""
+        return self.netlink.call(self._rule, "add", rule)
+
+    def delete_rule_sync(self, rule: Rule) -> bool:
+        """Blocking :meth:`delete_rule`."""
+        return self.netlink.call(self._rule, "del", rule)

@@ -1,7 +1,7 @@
 """Gratuitous ARP and unsolicited neighbour advertisements for the VIPs.
 
 A new MASTER must make switches and neighbours learn that the VIPs now live
-behind its MAC (reference §3.3, §6 items 24-25). Both announcements are
+behind its MAC (docs/keepalived-compat.md §7, §11). Both announcements are
 built here as complete Ethernet frames with the standard library only, and
 sent on an ``AF_PACKET`` socket:
 

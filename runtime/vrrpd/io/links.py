@@ -29,7 +29,11 @@ import struct
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pyroute2.netlink.rtnl import (
+from vrrpd.io import lazy_pyroute2
+
+lazy_pyroute2.install()  # before the first pyroute2 import: only the modules used below get loaded
+
+from pyroute2.netlink.rtnl import (  # noqa: E402
     RTM_DELADDR,
     RTM_DELLINK,
     RTM_NEWADDR,
@@ -38,7 +42,7 @@ from pyroute2.netlink.rtnl import (
     RTMGRP_IPV6_IFADDR,
     RTMGRP_LINK,
 )
-from pyroute2.netlink.rtnl.marshal import MarshalRtnl
+from pyroute2.netlink.rtnl.marshal import MarshalRtnl  # noqa: E402
 
 from vrrpd.io import InterfaceNotFoundError
 from vrrpd.io.addresses import Netlink, ifindex_of

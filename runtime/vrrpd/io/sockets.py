@@ -5,7 +5,7 @@ unicast) and is shared by every instance on that interface: the daemon reads
 each packet once and dispatches it by VRID. The socket moves bytes only; the
 codec (``vrrpd.core.packet``) encodes and checks the VRRP message.
 
-Wire choices, matching keepalived (reference §5.1) where the kernel lets a
+Wire choices, matching keepalived (docs/keepalived-compat.md §10) where the kernel lets a
 plain raw socket do it:
 
 - IPv4: the kernel builds the IP header (no ``IP_HDRINCL``). ``IP_TOS`` 0xc0
@@ -39,7 +39,7 @@ import socket
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vrrpd.io import InterfaceNotFoundError
 
@@ -233,6 +233,34 @@ def link_local_ipv6(
     return min(candidates)[1]
 
 
+def interface_has_address(ifname: str, address: IPAddress, sock: socket.socket | None = None) -> bool:
+    """Whether *address* is on *ifname* and usable (``track_src_ip``).
+
+    IPv4 from :func:`ipv4_addresses` (namespace of *sock*); IPv6 from
+    ``/proc/thread-self/net/if_inet6``, where a tentative or DAD-failed
+    address does not count, as it cannot be sent from. Raises
+    :class:`InterfaceNotFoundError` when the interface does not exist.
+    """
+    if address.version == 4:
+        return address in ipv4_addresses(ifname, sock)
+    found_interface = False
+    with open(_IF_INET6, encoding="ascii") as table:
+        for line in table:
+            fields = line.split()
+            if len(fields) != 6 or fields[5] != ifname:
+                continue
+            found_interface = True
+            if ipaddress.IPv6Address(bytes.fromhex(fields[0])) == address:
+                return not int(fields[4], 16) & (_IFA_F_TENTATIVE | _IFA_F_DADFAILED)
+    if not found_interface:
+        interface_index(ifname)  # raises if the interface does not exist
+    return False
+
+
+#: what ``sendmsg`` needs besides the payload: ancillary data and the destination address
+Prepared = tuple[list[tuple[int, int, bytes]], tuple[Any, ...]]
+
+
 def _ip(value: IPAddress | str, family: int) -> IPAddress:
     address = ipaddress.ip_address(value)
     expected = 4 if family == socket.AF_INET else 6
@@ -264,6 +292,7 @@ class VrrpSocket:
         src: IPAddress | None = None,
         unicast: bool = False,
         ttl: int = DEFAULT_TTL,
+        rcvbuf: int | None = None,
     ) -> None:
         if family not in (socket.AF_INET, socket.AF_INET6):
             raise ValueError(f"unsupported address family {family!r}")
@@ -294,6 +323,8 @@ class VrrpSocket:
             else:
                 self._setup_ipv6(ttl)
             self._allow_any_source()
+            if rcvbuf is not None:  # keepalived's kernel_rx_buf_size
+                self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         except BaseException:
             self._sock.close()
             raise
@@ -413,6 +444,10 @@ class VrrpSocket:
             self._last_src = found
         return found
 
+    def has_address(self, address: IPAddress, *, via: str | None = None) -> bool:
+        """Whether *address* is on the socket's interface (or *via*) now: :func:`interface_has_address`."""
+        return interface_has_address(via or self.ifname, address, self._sock if self.family == socket.AF_INET else None)
+
     # -- I/O ---------------------------------------------------------------------
 
     def fileno(self) -> int:
@@ -431,24 +466,20 @@ class VrrpSocket:
         source = src if src is not None else self.source_address()
         if source is None:
             raise NoSourceAddressError(self.ifname, self.family)
-        source = _ip(source, self.family)
-        target = _ip(dst, self.family)
+        self.send_prepared(payload, self.prepare(source, dst))
+
+    def send_prepared(self, payload: bytes, prepared: Prepared) -> None:
+        """Send with what :meth:`prepare` built: the advert path, one ``sendmsg`` and nothing else."""
+        self._sock.sendmsg([payload], prepared[0], 0, prepared[1])
+
+    def prepare(self, source: IPAddress | str, dst: IPAddress | str) -> Prepared:
+        """Ancillary data (source, interface) and address for one destination, to reuse every advert."""
+        src_ip, target = _ip(source, self.family), _ip(dst, self.family)
         if self.family == socket.AF_INET:
-            pktinfo = _IN_PKTINFO.pack(self.ifindex, source.packed, bytes(4))
-            self._sock.sendmsg(
-                [payload],
-                [(socket.IPPROTO_IP, _IP_PKTINFO, pktinfo)],
-                0,
-                (str(target), 0),
-            )
-        else:
-            pktinfo = _IN6_PKTINFO.pack(source.packed, self.ifindex)
-            self._sock.sendmsg(
-                [payload],
-                [(socket.IPPROTO_IPV6, socket.IPV6_PKTINFO, pktinfo)],
-                0,
-                (str(target), 0, 0, self.ifindex),
-            )
+            return ([(socket.IPPROTO_IP, _IP_PKTINFO, _IN_PKTINFO.pack(self.ifindex, src_ip.packed, bytes(4)))],
+                    (str(target), 0))
+        return ([(socket.IPPROTO_IPV6, socket.IPV6_PKTINFO, _IN6_PKTINFO.pack(src_ip.packed, self.ifindex))],
+                (str(target), 0, 0, self.ifindex))
 
     def recv(self) -> Received | None:
         """Read one packet, or None if none is queued.

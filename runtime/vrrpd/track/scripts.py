@@ -1,7 +1,7 @@
 """``vrrp_script`` trackers: run a check every interval, debounce with rise/fall.
 
 The semantics are keepalived's ``vrrp_script_thread()`` and
-``vrrp_script_child_thread()`` (reference §1.4), because configurations are
+``vrrp_script_child_thread()`` (docs/keepalived-compat.md §5), because configurations are
 tuned against them:
 
 * the first run is at start, then one every ``interval`` on a fixed grid (a

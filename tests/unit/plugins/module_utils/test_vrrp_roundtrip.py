@@ -69,9 +69,9 @@ ADDRESS = st.one_of(
         scope=st.sampled_from(['global', 'site', 'link', 'host', 'nowhere']), label=WORD, no_track=BOOL)),
 )
 ROUTE = st.builds(lambda to, extra: dict(extra, to=to), st.sampled_from(['default', '203.0.113.0/24', '198.51.100.7']),
-                  optional_dict(src=V4, via=V4, dev=IFNAME, table=st.one_of(st.integers(1, 250), WORD),
+                  optional_dict(src=V4, via=V4, dev=IFNAME, table=st.one_of(st.integers(1, 250), st.sampled_from(['main', 'local', 'default'])),
                                 metric=st.integers(0, 1000), scope=st.sampled_from(['link', 'global']),
-                                protocol=WORD, no_track=BOOL, onlink=BOOL))
+                                protocol=st.sampled_from(['static', 'boot', 'keepalived', 42]), no_track=BOOL, onlink=BOOL))
 
 
 def tracker(names, reverse):
