@@ -46,6 +46,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO / "runtime") not in sys.path:
+    sys.path.insert(0, str(REPO / "runtime"))  # this checkout's netlab (and vrrpd for the timers)
+
 from netlab import KeepalivedPeer, Lab, VrrpdPeer, keepalived_conf, vrrp_instance, wait_until
 from vrrpd.core.timers import master_down_interval, skew_time
 
@@ -66,10 +70,19 @@ def log(msg: str) -> None:
 
 
 class BenchVrrpd(VrrpdPeer):
-    """VrrpdPeer without ``-D``."""
+    """VrrpdPeer without ``-D``, started from ``runtime`` (``--runtime``).
+
+    Not ``python -m vrrpd.cli``: that runs whichever vrrpd the cwd or the
+    venv's editable install holds, which need not be the tree under test.
+    """
+
+    runtime: str = str(REPO / "runtime")
 
     def argv(self) -> list[str]:
-        return [a for a in super().argv() if a != "-D"]
+        argv = [a for a in super().argv() if a != "-D"]
+        boot = (f"import sys; sys.path.insert(0, {self.runtime!r}); "
+                "from vrrpd.cli import main; sys.exit(main())")
+        return [sys.executable, "-c", boot, *argv[3:]]  # argv[:3] is python -m vrrpd.cli
 
     def pids(self) -> list[int]:
         return [self.proc.pid] if self.running else []
@@ -408,15 +421,16 @@ def print_takeovers(rows: list[dict[str, Any]]) -> None:
 # --------------------------------------------------------------------------
 
 
-def scale_instances() -> str:
+def scale_instances(priority: int = 255, state: str = "MASTER") -> str:
+    """255 VRRPv3 instances at 100 ms over eth0 (VRIDs 1..128) and eth1 (129..255), one VIP each."""
     blocks = []
     for vrid in range(1, 256):
         if vrid <= 128:
             iface, vip = "eth0", f"198.51.100.{100 + vrid}/24"  # .101 .. .228
         else:
             iface, vip = "eth1", f"203.0.113.{vrid - 28}/24"  # .101 .. .227
-        blocks.append(vrrp_instance(f"VI_{vrid}", interface=iface, vrid=vrid, priority=255,
-                                    state="MASTER", version=3, advert_int=0.1, vips=(vip,)))
+        blocks.append(vrrp_instance(f"VI_{vrid}", interface=iface, vrid=vrid, priority=priority,
+                                    state=state, version=3, advert_int=0.1, vips=(vip,)))
     return keepalived_conf(*blocks, router_id="scale")
 
 
@@ -718,7 +732,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-scale", action="store_true")
     ap.add_argument("--json", metavar="FILE", help="also write the raw results as JSON")
     ap.add_argument("--seed", type=int, default=None, help="seed of the random kill phase")
+    ap.add_argument("--runtime", default=BenchVrrpd.runtime,
+                    help="directory holding the vrrpd package to run (default: this checkout's runtime/)")
     args = ap.parse_args(argv)
+    BenchVrrpd.runtime = args.runtime
     if os.geteuid() != 0:
         print("bench/failover.py needs root (network namespaces)", file=sys.stderr)
         return 2

@@ -176,6 +176,23 @@ class Endpoint:
 
 
 @dataclass(frozen=True, slots=True)
+class Heard:
+    """The last advert accepted: a byte-identical one from the same source needs no decoding again.
+
+    Only what is not in the bytes is checked again (TTL, source, destination);
+    a change of our own parameters (``params`` is replaced on every change)
+    forgets it.
+    """
+
+    payload: bytes
+    src: IPAddress
+    dst: IPAddress
+    params: Any
+    advert: packet.Advert
+    vips_differ: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Wire:
     """An advert as it goes on the wire: encoded and checksummed once, sent every interval."""
 
@@ -233,6 +250,7 @@ class InstanceRuntime:
         self.last_transition_wall: float | None = None
         self._mismatch_logged: IPAddress | None = None
         self._wire: Wire | None = None  # the last advert sent, ready to send again
+        self._heard: Heard | None = None  # the last advert accepted, already verified
         self.refresh_source()
 
     # ---- configuration -> machine ---------------------------------------------------------------
@@ -307,19 +325,37 @@ class InstanceRuntime:
                 raise packet.PacketError(packet.Reason.TTL, f"TTL/HL {rcv.ttl} not in range {peer.min_ttl} - {peer.max_ttl}")
         elif not rcv.dst.is_multicast:
             raise packet.PacketError(packet.Reason.ADDR_COUNT, "expected multicast advert but received unicast")
+        heard = self._heard
+        if (heard is not None and heard.payload == rcv.payload and heard.src == rcv.src and heard.dst == rcv.dst
+                and heard.params is self.machine.params and (self.endpoint.unicast or rcv.ttl == packet.VRRP_TTL)):
+            advert = heard.advert  # the master's advert again: the same bytes were verified already
+            if heard.vips_differ:
+                self._count_vip_mismatch(rcv.src, advert)
+        else:
+            advert = self._verify(rcv)
+        self.apply(self.machine.receive(self.loop.time(), advert, rcv.src))
+
+    def _verify(self, rcv: Received) -> packet.Advert:
+        """Every check of a new advert; remembered, so the next identical one skips them."""
+        cfg, p = self.cfg, self.machine.params
         advert = packet.decode(rcv.payload, src=rcv.src, dst=rcv.dst, ttl=None if self.endpoint.unicast else rcv.ttl,
                                verify_v3_ipv4_checksum=not cfg.v3_checksum_as_v2)
-        p = self.machine.params
         packet.check_for_instance(advert, version=p.version, interval_cs=p.interval_cs,
                                   auth_type=p.auth_type, auth_data=p.auth_data)
-        if advert.priority and set(advert.addresses) != set(p.vips):
-            # keepalived >= 2.3.3 counts and accepts (dropping caused split brains).
-            self.machine.counters.rejected["addr_list_err"] = self.machine.counters.rejected.get("addr_list_err", 0) + 1
-            if self._mismatch_logged != rcv.src:
-                self._mismatch_logged = rcv.src
-                log.warning("(%s) advert from %s carries VIPs %s, ours are %s", self.name, rcv.src,
-                            ", ".join(map(str, advert.addresses)), ", ".join(map(str, p.vips)))
-        self.apply(self.machine.receive(self.loop.time(), advert, rcv.src))
+        vips_differ = bool(advert.priority) and set(advert.addresses) != set(p.vips)
+        if vips_differ:
+            self._count_vip_mismatch(rcv.src, advert)
+        self._heard = Heard(rcv.payload, rcv.src, rcv.dst, p, advert, vips_differ)
+        return advert
+
+    def _count_vip_mismatch(self, src: IPAddress, advert: packet.Advert) -> None:
+        """keepalived >= 2.3.3 counts and accepts an advert whose VIPs differ (dropping caused split brains)."""
+        rejected = self.machine.counters.rejected
+        rejected["addr_list_err"] = rejected.get("addr_list_err", 0) + 1
+        if self._mismatch_logged != src:
+            self._mismatch_logged = src
+            log.warning("(%s) advert from %s carries VIPs %s, ours are %s", self.name, src,
+                        ", ".join(map(str, advert.addresses)), ", ".join(map(str, self.machine.params.vips)))
 
     def _on_timer(self) -> None:
         when, self._timer, self._timer_at = self._timer_at, None, None
@@ -359,6 +395,11 @@ class InstanceRuntime:
     def _reschedule(self) -> None:
         deadline = self.machine.next_deadline()
         if deadline == self._timer_at:
+            return
+        if (deadline is not None and self._timer_at is not None and deadline > self._timer_at
+                and self.machine.state is State.BACKUP):
+            # Every advert from the master pushes Master_Down back: keep the earlier wake-up
+            # rather than a new timer per advert; it finds nothing due and re-arms for the real one.
             return
         if self._timer is not None:
             self._timer.cancel()

@@ -66,6 +66,7 @@ HEADER_LEN = 8
 IPV4_HEADER_LEN = 20  # what keepalived sends: no options
 IPV6_HEADER_LEN = 40
 MAX_ADDRESSES = 255  # the count field is one byte
+VRRP_TTL = 255  # RFC 9568 §7.1: an advert with another TTL / hop limit is dropped
 MAX_V2_INTERVAL_S = 255  # 8 bits of seconds
 MAX_V3_INTERVAL_CS = 4095  # 12 bits of centiseconds
 
@@ -262,8 +263,8 @@ def decode(
     family = src.version
     if dst.version != family:
         raise PacketError(Reason.ADDR_COUNT, f"source {src} and destination {dst} families differ")
-    if ttl is not None and ttl != 255:
-        raise PacketError(Reason.TTL, f"TTL/hop limit {ttl}, expected 255")
+    if ttl is not None and ttl != VRRP_TTL:
+        raise PacketError(Reason.TTL, f"TTL/hop limit {ttl}, expected {VRRP_TTL}")
     if len(payload) < HEADER_LEN:
         raise PacketError(Reason.LENGTH, f"{len(payload)} bytes, shorter than the VRRP header")
 

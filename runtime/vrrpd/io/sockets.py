@@ -33,6 +33,7 @@ from __future__ import annotations
 import array
 import errno
 import fcntl
+import functools
 import ipaddress
 import logging
 import socket
@@ -255,6 +256,12 @@ def interface_has_address(ifname: str, address: IPAddress, sock: socket.socket |
     if not found_interface:
         interface_index(ifname)  # raises if the interface does not exist
     return False
+
+
+@functools.lru_cache(maxsize=1024)
+def _ipv4(packed: bytes) -> ipaddress.IPv4Address:
+    """An address from its 4 bytes; the same few peers and groups send every advert, so remember them."""
+    return ipaddress.IPv4Address(packed)
 
 
 #: what ``sendmsg`` needs besides the payload: ancillary data and the destination address
@@ -516,8 +523,8 @@ class VrrpSocket:
             if level == socket.IPPROTO_IP and kind == _IP_PKTINFO and len(value) >= _IN_PKTINFO.size:
                 ifindex = _IN_PKTINFO.unpack_from(value)[0]
         return Received(
-            src=ipaddress.IPv4Address(data[12:16]),
-            dst=ipaddress.IPv4Address(data[16:20]),
+            src=_ipv4(data[12:16]),
+            dst=_ipv4(data[16:20]),
             ttl=data[8],
             payload=data[header_len:end],
             ifindex=ifindex,
