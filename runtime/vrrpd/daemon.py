@@ -530,7 +530,8 @@ class Daemon:
         touched = {e.address.ip for e in events if isinstance(e, AddrEvent)}
         if not touched <= self._vip_addresses:
             return list(self.instances.values())
-        return [rt for rt in self.instances.values() if rt.source is None or rt.source in touched]
+        numbers = {int(a) for a in touched}  # ints hash in C; ipaddress objects hash in Python, per instance
+        return [rt for rt in self.instances.values() if rt.source is None or int(rt.source) in numbers]
 
     def _follow_link(self, event: LinkEvent) -> None:
         """Re-open, close or re-join the sockets on this interface; re-create our VMACs."""

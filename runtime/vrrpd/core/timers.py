@@ -8,6 +8,7 @@ less than a microsecond.
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 
 OWNER_PRIORITY = 255
@@ -37,11 +38,13 @@ def _skew(version: int, priority: int, master_adver_int_cs: int) -> Fraction:
     return Fraction((256 - priority) * master_adver_int_cs, 256 * 100)
 
 
+@functools.lru_cache(maxsize=1024)
 def skew_time(version: int, priority: int, master_adver_int_cs: int) -> float:
     """Skew_Time in seconds: v2 is ``(256 - prio) / 256``; v3 scales it by Master_Adver_Interval."""
     return float(_skew(version, priority, master_adver_int_cs))
 
 
+@functools.lru_cache(maxsize=1024)  # exact fractions are dear and every advert re-arms the timer
 def master_down_interval(version: int, priority: int, master_adver_int_cs: int, down_timer_adverts: int = 3) -> float:
     """Master_Down_Interval = N × Master_Adver_Interval + Skew_Time in seconds (N = 3 per the RFCs)."""
     return float(Fraction(down_timer_adverts * master_adver_int_cs, 100)
