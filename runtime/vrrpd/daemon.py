@@ -1,52 +1,47 @@
 """The daemon: an asyncio loop that drives one ``fsm.Machine`` per vrrp_instance.
 
 Everything the protocol decides lives in ``vrrpd.core``; ``vrrpd.instance``
-binds each instance to its machine and socket. This module owns what the
-instances share: the configuration and its reload, netlink, trackers and sync
-groups, scripts, FIFOs and mail, the control socket and the signals.
+binds each instance to its machine and socket. This module wires together
+what the instances share: the configuration and its reload (``conffile``),
+netlink and the VIPs (``addressing``), trackers and sync groups,
+notifications (``actions.notifier``), the control socket and the signals.
+``Daemon`` is the ``instance.InstanceHost`` its instances call back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import gc
 import json
 import logging
 import os
 import signal
 import time
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from ipaddress import IPv6Interface
 from typing import Any, Callable
 
 from . import __version__
 from .actions import dumps
-from .actions.fifo import NotifyFifo, NotifyFifos
-from .actions.mail import build_group_alert, build_instance_alert, send_alert, should_alert
-from .actions.notify import STOP_TIMEOUT, ScriptRunner, generic_args
-from .config import load
-from .config.checks import iter_scripts
-from .config.model import NotifyScript
+from .actions.notifier import Notifier
+from .actions.notify import ScriptRunner
+from .addressing import Addressing
+from .conffile import ConfigFile, ConfigRejected, refuse_missing_interfaces
 from .config.model import Config, Instance, SyncGroup
 from .control import ControlServer
 from .core import packet
 from .core.fsm import Counters, State, Transition
-from .io import routing
-from .io.addresses import AddressManager, AddressOptions
-from .io.announce import Announcer
+from .io.addresses import AddressManager
 from .io.links import AddrEvent, LinkEvent, LinkMonitor, Overrun
-from .io.sockets import Received, link_local_ipv6
+from .io.sockets import Received
 from .metrics import Metrics, MetricsUnavailable
 from .instance import (NO_PEER_FAULT, Endpoint, GroupNotify, InstanceRuntime, Tracking, endpoint_key,
-                       instance_key, vmac_address)
+                       instance_key)
 from .core.tracking import Effect, file_effect, process_effect
 from .track.files import FileTracker
 from .track.processes import ProcessTracker
 from .track.scripts import ScriptTracker
 from . import switchover, systemd
-from .io import InterfaceNotFoundError
-from .presence import missing_interfaces
 
 log = logging.getLogger("vrrpd")
 
@@ -57,12 +52,7 @@ APPLY_SLICE = 25
 _IFA_F_TENTATIVE_OR_FAILED = 0x40 | 0x08
 
 
-def _address_options(vip: Any) -> AddressOptions:
-    return AddressOptions(peer=vip.peer, noprefixroute=vip.noprefixroute, home=vip.home, mngtmpaddr=vip.mngtmpaddr)
-
-
-class ConfigRejected(Exception):
-    """The configuration cannot run; the message lists every FILE:LINE problem."""
+__all__ = ["APPLY_SLICE", "ConfigRejected", "Daemon"]
 
 
 class Daemon:
@@ -71,8 +61,8 @@ class Daemon:
     def __init__(self, config_path: str, *, control_socket: str, dont_release: bool = False,
                  pid_file: str | None = None, metrics_listen: str | None = None) -> None:
         self.config_path = config_path
+        self.config_file = ConfigFile(config_path)
         self.control_socket = control_socket
-        self.dont_release = dont_release
         self.pid_file = pid_file
         self.config: Config | None = None
         self.endpoints: dict[tuple[Any, ...], Endpoint] = {}
@@ -81,26 +71,21 @@ class Daemon:
         self.rejected: dict[str, int] = {}
         self.addresses = AddressManager()
         self.links = LinkMonitor(self.addresses.netlink)
+        self._stopping = asyncio.Event()
+        self.addressing = Addressing(self.addresses, self.links, dont_release=dont_release,
+                                     stopping=self._stopping)
         self.runner = ScriptRunner()
-        #: notify_fifo and vrrp_notify_fifo (None: neither could be opened); re-created on reload
-        self.fifo: NotifyFifos | None = None
-        #: (dict-form path, argv) of the scripts the start/reload checks disabled: never run
-        self.disabled_scripts: set[tuple[tuple[Any, ...], tuple[str, ...]]] = set()
-        self._last_email: dict[tuple[str, str], str] = {}   # keepalived's last_email_state
-        self._mails: dict[tuple[str, str], asyncio.Future[Any]] = {}  # per instance/group, sent in order
+        self.notifier = Notifier(self.runner)
         self.trackers: dict[str, ScriptTracker] = {}
         self._tracked_scripts: dict[str, Any] = {}
         #: track_file (inotify) and vrrp_track_process watchers, re-created on every reload
         self.file_tracker: FileTracker | None = None
         self.process_tracker: ProcessTracker | None = None
         self._group_states: dict[str, State] = {}
-        self.announcers: dict[str, Announcer] = {}
-        self.vmacs: set[str] = set()
         self._usable: dict[str, bool] = {}  # interface name -> up and running, as last reported
-        self._promoted: dict[str, str] = {}  # interface -> promote_secondaries before we set it
         self.control = ControlServer(control_socket, {"status": self._cmd_status, "reload": self._cmd_reload,
-                                                      "switchover": self._cmd_switchover,
-                                                      "priority": self._cmd_priority,
+                                                      "switchover": partial(switchover.switchover_command, self),
+                                                      "priority": partial(switchover.priority_command, self),
                                                       "metrics": self._cmd_metrics,
                                                       "dump": self._cmd_dump})
         self.started = time.time()
@@ -109,27 +94,14 @@ class Daemon:
         self.metrics: Metrics | None = None
         self.reloads = {"ok": 0, "refused": 0}
         self._watchdog: asyncio.Future[None] | None = None
-        self._stopping = asyncio.Event()
-        self._reload_lock = asyncio.Lock()
-        #: reloads parse here, off the loop (one at a time: the reload lock serialises them)
-        self._config_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vrrpd-config")
 
     # ---- life cycle ----------------------------------------------------------------------------
 
-    @staticmethod
-    def read_config(path: str) -> Config:
-        result = load(path)
-        for diagnostic in result.diagnostics:
-            log.log(logging.ERROR if diagnostic.severity == "error" else logging.WARNING, "%s", diagnostic)
-        if not result.ok or result.config is None:
-            raise ConfigRejected(f"{path}: configuration has errors, see above")
-        return result.config
-
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
-        config = self.read_config(self.config_path)
+        config = self.config_file.read()
         self.control.prepare()  # an unsafe state directory stops the start before any VIP moves
-        self._refuse_missing_interfaces(config)
+        refuse_missing_interfaces(config)
         if self.pid_file:
             with open(self.pid_file, "w", encoding="ascii") as handle:
                 handle.write(f"{os.getpid()}\n")
@@ -150,15 +122,6 @@ class Daemon:
         self.systemd.send("STOPPING=1")
         await self.shutdown()
         return 0
-
-    @staticmethod
-    def _refuse_missing_interfaces(config: Config) -> None:
-        """keepalived without dynamic_interfaces: a configured interface that does not exist is fatal."""
-        missing = missing_interfaces(config)
-        for problem in missing:
-            log.error("%s", problem)
-        if missing:
-            raise ConfigRejected("non-existent interface specified in configuration, see above")
 
     def _notify_ready(self) -> None:
         """Type=notify: READY once sockets are open and instances started; then the watchdog."""
@@ -200,40 +163,24 @@ class Daemon:
             await inst.close()
         for endpoint in self.endpoints.values():
             endpoint.close()
-        if not self.dont_release:
-            for vmac in self.vmacs:
-                self.links.delete_link(vmac)
+        self.addressing.release_vmacs()
         if self.config is not None:
-            await self._set_statics(self.config, present=False)
-        self._restore_promote_secondaries()
-        await self._flush_mails(3.0)
+            await self.addressing.set_statics(self.config, present=False)
+        self.addressing.restore_promote_secondaries()
+        await self.notifier.flush_mails(3.0)
         await self.runner.shutdown()  # SIGTERMs the FIFO scripts too, then SIGKILLs what is left
-        self._close_fifos()
+        self.notifier.close_fifos()
         await self.control.close()
         asyncio.get_running_loop().remove_reader(self.links.fileno())
         self.links.close()
         self.addresses.close()
-        self._config_reader.shutdown(wait=False)
+        self.config_file.close()
         self.systemd.close()
         if self.pid_file:
             try:
                 os.unlink(self.pid_file)
             except FileNotFoundError:
                 pass
-
-    def _parse_off_loop(self, path: str) -> Config:
-        """``read_config`` for the worker thread, with the cyclic garbage collector paused.
-
-        Parsing a thousand instances allocates enough to trigger full
-        collections, which stop every thread (the loop included) for a
-        hundred milliseconds or more each; reference counting still frees
-        what the parse drops, and the collector resumes right after.
-        """
-        gc.disable()
-        try:
-            return self.read_config(path)
-        finally:
-            gc.enable()
 
     async def reload(self) -> dict[str, Any]:
         """Re-read the file; a configuration with errors is refused and nothing changes.
@@ -242,12 +189,11 @@ class Daemon:
         instances) while the loop keeps every instance's adverts on time; only
         the result is applied on the loop.
         """
-        async with self._reload_lock:
+        async with self.config_file.lock:
             log.info("reloading %s", self.config_path)
             try:
-                config = await asyncio.get_running_loop().run_in_executor(
-                    self._config_reader, self._parse_off_loop, self.config_path)
-                self._refuse_missing_interfaces(config)
+                config = await self.config_file.read_off_loop()
+                refuse_missing_interfaces(config)
             except (ConfigRejected, OSError) as exc:
                 log.error("reload refused, keeping the running configuration: %s", exc)
                 self.reloads["refused"] += 1
@@ -263,11 +209,11 @@ class Daemon:
     async def _apply_config(self, config: Config, *, initial: bool) -> None:
         old = {instance_key(rt.cfg): rt for rt in self.instances.values()}
         new_runtimes: dict[str, InstanceRuntime] = {}
-        await self._check_scripts(config)  # script_user/security, disabled scripts: before any notify or run
-        self._open_fifos(config)     # closed and re-created on every reload, as keepalived does
+        await self.notifier.configure(config)  # script checks, FIFOs: before any notify or run
+        self.addressing.garp_interval = config.global_defs.vrrp_garp_interval
         if self.config is not None:
-            await self._set_statics(self.config, present=False, keep=config)
-        await self._set_statics(config, present=True)
+            await self.addressing.set_statics(self.config, present=False, keep=config)
+        await self.addressing.set_statics(config, present=True)
         self.config = config
         stale: list[Instance] = []  # new instances whose VIPs may be left from an earlier run
         for index, (name, cfg) in enumerate(config.instances.items()):
@@ -280,9 +226,9 @@ class Daemon:
                 new_runtimes[name] = rt
                 continue
             if cfg.use_vmac:
-                await self._first_vmac(cfg, config)
+                await self.addressing.first_vmac(cfg, dynamic_interfaces=config.global_defs.dynamic_interfaces)
             if cfg.promote_secondaries and cfg.interface:
-                self._promote_secondaries(cfg.interface)
+                self.addressing.promote_secondaries(cfg.interface)
             endpoint = self.endpoints.get(endpoint_key(cfg)) or self._open_endpoint(cfg)
             rt = InstanceRuntime(self, cfg, endpoint)
             endpoint.instances[cfg.virtual_router_id] = rt
@@ -318,66 +264,10 @@ class Daemon:
         was_master = rt.machine.state is State.MASTER
         old_cfg, rt.cfg = rt.cfg, cfg  # first: our own deletions below are not "external" removals
         if was_master:
-            old_vips = {(str(v.address), v.dev or old_cfg.interface) for v in (*old_cfg.vips, *old_cfg.evips)}
-            new_vips = {(str(v.address), v.dev or cfg.interface) for v in (*cfg.vips, *cfg.evips)}
-            for v in (*old_cfg.vips, *old_cfg.evips):
-                if (str(v.address), v.dev or old_cfg.interface) not in new_vips:
-                    await self.addresses.delete(v.address, v.dev or old_cfg.interface)
-            added = [v for v in (*cfg.vips, *cfg.evips) if (str(v.address), v.dev or cfg.interface) not in old_vips]
-            for v in added:
-                await self._add_vip(v, cfg.interface)
-            await self._set_routes(old_cfg, present=False, only_missing_from=cfg)
-            await self._set_routes(cfg, present=True)
+            await self.addressing.reconcile(old_cfg, cfg)
         rt.machine.params = rt.params(cfg, rt.source)
         rt.priority_override = None  # a runtime priority lasts until the next reload
         rt.update_tracking()
-
-    async def _create_vmac(self, cfg: Instance) -> None:
-        """use_vmac: a private macvlan with the virtual MAC carries the VIPs and the adverts."""
-        assert cfg.use_vmac and cfg.interface
-        ipv6 = cfg.family == "inet6"
-        await asyncio.get_running_loop().run_in_executor(
-            None, lambda: self.links.create_macvlan(cfg.interface, cfg.use_vmac, vmac_address(cfg),
-                                                    ipv6_autoconf=not ipv6))
-        self.vmacs.add(cfg.use_vmac)
-        if ipv6:
-            # no link-local derived from the shared virtual MAC (every router would have the same):
-            # the parent's, so adverts keep a per-router source, as keepalived does
-            parent_ll = link_local_ipv6(cfg.interface)
-            if parent_ll is not None:
-                await self.addresses.add(IPv6Interface(f"{parent_ll}/64"), cfg.use_vmac)
-
-    async def _first_vmac(self, cfg: Instance, config: Config) -> None:
-        """Create an instance's VMAC; with dynamic_interfaces its parent may not exist yet (made when it does)."""
-        try:
-            await self._create_vmac(cfg)
-        except InterfaceNotFoundError:
-            if not config.global_defs.dynamic_interfaces:
-                raise
-            log.warning("(%s) interface %s does not exist yet: VMAC %s made when it does", cfg.name,
-                        cfg.interface, cfg.use_vmac)
-
-    def _promote_secondaries(self, ifname: str) -> None:
-        """keepalived's ``promote_secondaries``: the interface keeps its other addresses when a VIP's primary goes.
-
-        The value found is restored at stop, as keepalived does.
-        """
-        path = f"/proc/sys/net/ipv4/conf/{ifname}/promote_secondaries"
-        try:
-            with open(path, encoding="ascii") as handle:
-                self._promoted.setdefault(ifname, handle.read().strip())
-            with open(path, "w", encoding="ascii") as handle:
-                handle.write("1\n")
-        except OSError as exc:
-            log.error("cannot set promote_secondaries on %s: %s", ifname, exc)
-
-    def _restore_promote_secondaries(self) -> None:
-        for ifname, value in self._promoted.items():
-            try:
-                with open(f"/proc/sys/net/ipv4/conf/{ifname}/promote_secondaries", "w", encoding="ascii") as handle:
-                    handle.write(f"{value}\n")
-            except OSError:
-                pass  # the interface went away
 
     def _open_endpoint(self, cfg: Instance) -> Endpoint:
         dynamic = self.config is not None and self.config.global_defs.dynamic_interfaces
@@ -385,220 +275,19 @@ class Daemon:
         self.endpoints[endpoint.key] = endpoint
         return endpoint
 
-    # ---- side effects --------------------------------------------------------------------------
-
-    async def _add_vip(self, vip: Any, interface: str) -> None:
-        await self.addresses.add(vip.address, vip.dev or interface, brd=str(vip.brd) if vip.brd else None,
-                                 scope=vip.scope, label=vip.label, preferred_lft=vip.preferred_lft,
-                                 options=_address_options(vip))
+    # ---- what the instances call back (instance.InstanceHost) ----------------------------------
 
     async def set_addresses(self, cfg: Instance, *, present: bool) -> None:
-        """Add or remove every VIP, eVIP and route; one refused by the kernel never stops the others."""
-        if not present and self.dont_release and self._stopping.is_set():
-            return
-        for vip in (*cfg.vips, *cfg.evips):
-            try:
-                if present:
-                    await self._add_vip(vip, cfg.interface)
-                else:
-                    await self.addresses.delete(vip.address, vip.dev or cfg.interface, options=_address_options(vip))
-            except InterfaceNotFoundError as exc:
-                if present:  # nothing to remove from an interface that is not there (dynamic_interfaces)
-                    log.error("(%s) cannot add %s: %s", cfg.name, vip.address, exc)
-            except (OSError, LookupError) as exc:
-                log.error("(%s) cannot %s %s: %s", cfg.name, "add" if present else "remove", vip.address, exc)
-        await self._set_routes(cfg, present=present)
-
-    async def _set_routes(self, cfg: Instance, *, present: bool, only_missing_from: Instance | None = None) -> None:
-        """virtual_routes then virtual_rules (rules first when removing), less those ``only_missing_from`` keeps."""
-        kept_routes = only_missing_from.virtual_routes if only_missing_from is not None else ()
-        kept_rules = only_missing_from.virtual_rules if only_missing_from is not None else ()
-        await routing.apply(self.addresses, tuple(r for r in cfg.virtual_routes if r not in kept_routes),
-                            tuple(r for r in cfg.virtual_rules if r not in kept_rules),
-                            present=present, default_dev=cfg.interface, owner=cfg.name)
-
-    async def _set_statics(self, config: Config, *, present: bool, keep: Config | None = None) -> None:
-        """static_ipaddress/routes/rules: set at start, diffed on reload, removed at stop (keepalived)."""
-        addresses = [a for a in config.static_addresses if keep is None or a not in keep.static_addresses]
-        if present:
-            for address in addresses:
-                try:
-                    await self._add_vip(address, config.global_defs.default_interface)
-                except (OSError, LookupError) as exc:
-                    log.error("(static) cannot add %s: %s", address.address, exc)
-        routes = tuple(r for r in config.static_routes if keep is None or r not in keep.static_routes)
-        rules = tuple(r for r in config.static_rules if keep is None or r not in keep.static_rules)
-        await routing.apply(self.addresses, routes, rules, present=present, default_dev=None, owner="static")
-        if not present:
-            for address in addresses:
-                try:
-                    await self.addresses.delete(address.address, address.dev, options=_address_options(address))
-                except (OSError, LookupError) as exc:
-                    log.error("(static) cannot remove %s: %s", address.address, exc)
+        await self.addressing.set_addresses(cfg, present=present)
 
     async def announce(self, cfg: Instance, count: int) -> None:
-        gdefs = self.config.global_defs if self.config else None
-        for round_ in range(count):
-            for vip in (*cfg.vips, *cfg.evips):
-                ifname = vip.dev or cfg.interface
-                try:
-                    announcer = self.announcers.get(ifname) or self.announcers.setdefault(ifname, Announcer(ifname))
-                    announcer.send(vip.address.ip)
-                except OSError as exc:
-                    log.warning("(%s) cannot announce %s on %s: %s", cfg.name, vip.address.ip, ifname, exc)
-            gap = (gdefs.vrrp_garp_interval if gdefs else 0) or 0
-            if gap and round_ + 1 < count:
-                await asyncio.sleep(gap)
-
-    # ---- notifications (docs/keepalived-compat.md §6-§9): scripts, FIFO, mail -----------
-
-    async def _check_scripts(self, config: Config) -> None:
-        """keepalived's start/reload script checks (docs/keepalived-compat.md §6), off the event loop.
-
-        script_user and enable_script_security are applied; missing,
-        non-executable, non-regular and (with script security) unsafe scripts
-        are disabled, notify and track scripts alike: a disabled script is
-        never run. "SECURITY VIOLATION" is logged when scripts run without
-        script security.
-        """
-        g = config.global_defs
-        self.runner.configure(g.script_user, g.script_group, script_security=g.enable_script_security)
-        scripts = [(path, label, script) for path, label, script in iter_scripts(config)
-                   # a FIFO script without its FIFO is never run
-                   if not (path[0] == "global_defs" and getattr(g, path[1].removesuffix("_script")) is None)]
-        checks = await self.runner.check_all((script.argv, script.user, script.group) for _p, _l, script in scripts)
-        disabled: set[tuple[tuple[Any, ...], tuple[str, ...]]] = set()
-        for (path, label, script), check in zip(scripts, checks):
-            if check.enabled:
-                continue
-            disabled.add((path, script.argv))
-            if path[0] == "vrrp_scripts":
-                log.warning("Disabling track script %s %s", path[1],
-                            "due to insecure" if check.insecure else "since not found/accessible")
-            else:
-                log.warning("Disabling %s %s", label, script.command)
-        self.runner.security_violation(checks)
-        # Instances gone from the configuration still notify (FAULT) with what was checked before.
-        gone = {entry for entry in self.disabled_scripts
-                if entry[0][0] == "vrrp_instances" and entry[0][1] not in config.instances}
-        self.disabled_scripts = disabled | gone
-
-    def _runnable(self, path: tuple[Any, ...], script: NotifyScript | None) -> NotifyScript | None:
-        """The script configured at ``path``, or None if there is none or the checks disabled it."""
-        if script is None or (path, script.argv) in self.disabled_scripts:
-            return None
-        return script
-
-    def _open_fifos(self, config: Config) -> None:
-        """(Re)create notify_fifo and vrrp_notify_fifo, each with its reader script.
-
-        A path that cannot be one (a regular file, an unknown owner) is logged
-        and skipped: the daemon runs without that FIFO.
-        """
-        self._close_fifos()
-        g = config.global_defs
-        opened = []
-        for key in ("notify_fifo", "vrrp_notify_fifo"):
-            fifo = getattr(g, key)
-            if fifo is None:
-                continue
-            script = self._runnable(("global_defs", f"{key}_script"), getattr(g, f"{key}_script"))
-            try:
-                opened.append(NotifyFifo(fifo.path, fifo.user, fifo.group, runner=self.runner,
-                                         script=script.argv if script else None,
-                                         script_user=script.user if script else None,
-                                         script_group=script.group if script else None))
-            except (OSError, LookupError, ValueError) as exc:
-                log.error("Unable to use %s %s - not using: %s", key, fifo.path, exc)
-        self.fifo = NotifyFifos(opened) if opened else None
-
-    def _close_fifos(self) -> None:
-        """Unlink and close the FIFOs we created, SIGTERM their scripts."""
-        if self.fifo is not None:
-            self.fifo.close()
-            self.fifo = None
+        await self.addressing.announce(cfg, count)
 
     async def notify(self, rt: InstanceRuntime, tr: Transition) -> None:
-        """keepalived's send_instance_notifies(): state script, generic script, FIFO line, mail.
+        await self.notifier.instance_changed(rt.cfg, tr)
 
-        Run by the instance's queue after the VIPs, so a notify_master script
-        sees its addresses. Scripts are forked in that order and not waited
-        for, except at STOP: they then get STOP_TIMEOUT before their process
-        group is SIGKILLed.
-        """
-        if tr.new is not State.INIT:
-            await self._notify(rt.cfg, "INSTANCE", tr.new, tr.priority)
-
-    async def _notify(self, owner: Instance | SyncGroup, kind: str, new: State, priority: int) -> None:
-        """Shared by instances and sync groups: only the names, the FIFO line and the mail differ."""
-        section = "vrrp_instances" if kind == "INSTANCE" else "vrrp_sync_groups"
-        state = new.name
-        runs: list[tuple[NotifyScript | None, tuple[str, ...]]] = []
-        key = {State.MASTER: "notify_master", State.BACKUP: "notify_backup", State.FAULT: "notify_fault",
-               State.STOP: "notify_stop"}.get(new)
-        if key is not None:
-            runs.append((self._runnable((section, owner.name, key), getattr(owner, key)), ()))
-        runs.append((self._runnable((section, owner.name, "notify"), owner.notify),
-                     generic_args(kind, owner.name, state, priority)))
-        forks = [self.runner.notify((*script.argv, *extra), user=script.user, group=script.group)
-                 for script, extra in runs if script is not None]
-        procs = await asyncio.gather(*forks)  # forked (not finished) before the FIFO line, as keepalived
-        if self.fifo is not None:
-            if kind == "INSTANCE":
-                self.fifo.write_instance(owner.name, state, priority)
-            else:
-                self.fifo.write_group(owner.name, state)
-        await self._mail(owner, state)
-        if new is State.STOP:
-            await asyncio.gather(*(self._stop_wait(proc) for proc in procs if proc is not None))
-
-    async def _stop_wait(self, proc: asyncio.subprocess.Process) -> None:
-        if await self.runner.wait(proc, STOP_TIMEOUT) is None:
-            log.info("notify script pid %d still running after %.1f s - killing it", proc.pid, STOP_TIMEOUT)
-            self.runner.signal_group(proc, signal.SIGKILL)
-            await self.runner.wait(proc, 2.0)
-
-    async def _mail(self, owner: Instance | SyncGroup, state: str) -> None:
-        """Queue keepalived's SMTP alert for an instance or sync group entering ``state``.
-
-        keepalived's rules: only with smtp_alert, notification_email and
-        smtp_server; none for FAULT with no_email_faults; none for the state
-        last mailed (last_email_state). The mail is sent off the caller's
-        queue (a slow relay must not hold VIP changes), after the owner's
-        previous mail so they arrive in order; this returns at once.
-        """
-        g = self.config.global_defs if self.config else None
-        kind = "GROUP" if isinstance(owner, SyncGroup) else "INSTANCE"
-        if g is None or g.smtp_server is None or not owner.smtp_alert or not g.email_enabled:
-            return
-        if not should_alert(state, kind=kind, no_email_faults=g.no_email_faults):
-            return
-        key = (kind, owner.name)
-        if self._last_email.get(key) == state:
-            return
-        self._last_email[key] = state
-        build = build_group_alert if kind == "GROUP" else build_instance_alert
-        recipients = list(g.notification_email)
-        message = build(g.router_id, g.notification_email_from or None, recipients, owner.name, state, time.time())
-        server, previous = g.smtp_server, self._mails.get(key)
-
-        async def send() -> None:
-            if previous is not None:
-                await asyncio.wait([previous])  # in order; a failure was already logged
-            await send_alert(server.host, server.port, g.smtp_helo_name or None, g.notification_email_from or None,
-                             recipients, message, g.smtp_connect_timeout)
-
-        task = asyncio.ensure_future(send())
-        self._mails[key] = task
-        task.add_done_callback(lambda done: self._mails.pop(key) if self._mails.get(key) is done else None)
-
-    async def _flush_mails(self, timeout: float) -> None:
-        """Give the alerts still being sent (STOP ones at shutdown) up to ``timeout``."""
-        pending = [task for task in self._mails.values() if not task.done()]
-        if pending:
-            _done, left = await asyncio.wait(pending, timeout=timeout)
-            if left:
-                log.warning("%d SMTP alert(s) not sent after %.1f s", len(left), timeout)
+    async def notify_group(self, job: GroupNotify) -> None:
+        await self.notifier.group_changed(job.group, job.state)
 
     def count_reject(self, rt: InstanceRuntime | None, exc: packet.PacketError, rcv: Received) -> None:
         counters = rt.machine.counters.rejected if rt is not None else self.rejected
@@ -616,7 +305,7 @@ class Daemon:
         used = {t.name for rt in self.instances.values() for t in rt.cfg.track_scripts}
         used |= {t.name for g in config.sync_groups.values() for t in g.track_scripts}
         wanted = {name: script for name, script in config.scripts.items()
-                  if name in used and (("vrrp_scripts", name, "script"), script.argv) not in self.disabled_scripts}
+                  if name in used and (("vrrp_scripts", name, "script"), script.argv) not in self.notifier.scripts.disabled}
         for name, tracker in list(self.trackers.items()):
             if self._tracked_scripts.get(name) != wanted.get(name):
                 tracker.stop()
@@ -800,10 +489,6 @@ class Daemon:
                 self._group_states[group.name] = state
                 rt.jobs.put_nowait(GroupNotify(group, state))
 
-    async def notify_group(self, job: GroupNotify) -> None:
-        log.info("(%s) sync group entering %s STATE", job.group.name, job.state.name)
-        await self._notify(job.group, "GROUP", job.state, 0)
-
     def _on_link_events(self) -> None:
         """Interfaces and addresses that come and go (docs/interfaces.md).
 
@@ -880,7 +565,7 @@ class Daemon:
 
     async def _recreate_vmac(self, cfg: Instance) -> None:
         try:
-            await self._create_vmac(cfg)
+            await self.addressing.create_vmac(cfg)
             log.info("(%s) VMAC %s re-created on %s", cfg.name, cfg.use_vmac, cfg.interface)
         except Exception as exc:  # noqa: BLE001 - pyroute2's NetlinkError too; retried on the parent's next event
             log.info("(%s) VMAC %s not re-created yet: %s", cfg.name, cfg.use_vmac, exc)
@@ -921,7 +606,7 @@ class Daemon:
                 if vip.address == event.address and not vip.no_track:
                     log.warning("(%s) VIP %s removed externally, restoring", rt.name, vip.address)
                     # its interface may be gone (a VMAC deleted): then restored when it is re-created
-                    asyncio.ensure_future(self._quietly(self._add_vip(vip, rt.cfg.interface)))
+                    asyncio.ensure_future(self._quietly(self.addressing.add_vip(vip, rt.cfg.interface)))
 
     # ---- control ------------------------------------------------------------------------------
 
@@ -943,24 +628,6 @@ class Daemon:
             return {"text": await self._metrics().text()}
         except MetricsUnavailable as exc:
             return {"ok": False, "error": str(exc)}
-
-    async def _cmd_switchover(self, request: dict[str, Any]) -> dict[str, Any]:
-        try:
-            return await switchover.switchover(self, switchover.instance(self, request))
-        except switchover.SwitchoverRefused as exc:
-            return {"ok": False, "error": str(exc)}
-
-    async def _cmd_priority(self, request: dict[str, Any]) -> dict[str, Any]:
-        """``{"instance": NAME, "priority": N}`` sets a runtime priority, ``"priority": null`` resets it."""
-        try:
-            rt = switchover.instance(self, request)
-            priority = request.get("priority")
-            if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int)):
-                raise switchover.SwitchoverRefused(f"priority must be an integer, not {priority!r}")
-            switchover.set_runtime_priority(rt, priority)
-        except switchover.SwitchoverRefused as exc:
-            return {"ok": False, "error": str(exc)}
-        return {"runtime_priority": rt.priority_override, "effective_priority": rt.machine.effective_priority}
 
     # ---- keepalived's dumps (actions/dumps.py) -----------------------------------------------
 

@@ -15,29 +15,20 @@ import socket
 import time
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address, ip_address
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, assert_never
 
 from .config.model import Instance, SyncGroup
 from .core import packet
-from .core.fsm import AddVips, Announce, Log, Machine, Params, RemoveVips, SendAdvert, State, Transition
+from .core.fsm import (Action, AddVips, Announce, Log, Machine, Params, RemoveVips, SendAdvert, State,
+                       Transition)
 from .core.source import fault_reason, judge_source
 from .io import InterfaceNotFoundError
 from .io.sockets import Prepared, Received, VrrpSocket
 from .lateness import Lateness
 
-if TYPE_CHECKING:
-    from .daemon import Daemon
-
 log = logging.getLogger("vrrpd")
 
 IPAddress = IPv4Address | IPv6Address
-
-
-def vmac_address(inst: Instance) -> str:
-    """RFC 5798 §7.3 virtual MAC: 00:00:5e:00:01:VRID (IPv4), 00:00:5e:00:02:VRID (IPv6), unless configured."""
-    if inst.vmac_mac is not None:
-        return inst.vmac_mac
-    return f"00:00:5e:00:{'02' if inst.family == 'inet6' else '01'}:{inst.virtual_router_id:02x}"
 
 
 def advert_ifname(inst: Instance) -> str:
@@ -61,6 +52,32 @@ def instance_key(inst: Instance) -> tuple[Any, ...]:
     return (inst.virtual_router_id, *endpoint_key(inst))
 
 
+class InstanceHost(Protocol):
+    """What an instance and its endpoint call back in the daemon that runs them (``daemon.Daemon``).
+
+    A protocol, so that this module needs nothing of the daemon's: the
+    daemon imports the instances, never the other way round.
+    """
+
+    def count_reject(self, rt: InstanceRuntime | None, exc: packet.PacketError, rcv: Received) -> None:
+        """A received advert was dropped (``rt`` None: no instance has its VRID)."""
+
+    def on_transition(self, rt: InstanceRuntime, tr: Transition) -> None:
+        """A state change, on the loop, once its actions are queued (sync groups, systemd status)."""
+
+    async def set_addresses(self, cfg: Instance, *, present: bool) -> None:
+        """Add (``AddVips``) or remove (``RemoveVips``) every VIP, eVIP and route of the instance."""
+
+    async def announce(self, cfg: Instance, count: int) -> None:
+        """``Announce``: ``count`` rounds of GARP / unsolicited NA for the instance's VIPs."""
+
+    async def notify(self, rt: InstanceRuntime, tr: Transition) -> None:
+        """The instance's notifications for a ``Transition``: scripts, FIFO line, mail."""
+
+    async def notify_group(self, job: GroupNotify) -> None:
+        """A sync group's notifications, queued on the member that completed it."""
+
+
 class Endpoint:
     """One raw socket shared by the instances on an (interface, family, group).
 
@@ -70,8 +87,8 @@ class Endpoint:
     interface of that name appears again a new socket is opened on it.
     """
 
-    def __init__(self, daemon: Daemon, inst: Instance, *, missing_ok: bool = False) -> None:
-        self.daemon = daemon
+    def __init__(self, host: InstanceHost, inst: Instance, *, missing_ok: bool = False) -> None:
+        self.host = host
         self.key = endpoint_key(inst)
         self.unicast = bool(inst.unicast_peers)
         self.family = socket.AF_INET6 if inst.family == "inet6" else socket.AF_INET
@@ -145,7 +162,7 @@ class Endpoint:
                 raise packet.PacketError(packet.Reason.VRID, f"VRID {payload[1]}")
             inst.receive(rcv)
         except packet.PacketError as exc:
-            self.daemon.count_reject(inst, exc, rcv)
+            self.host.count_reject(inst, exc, rcv)
 
     def deliver_pending(self) -> None:
         """Dispatch the adverts already queued on the socket, before a Master_Down timer fires."""
@@ -205,11 +222,15 @@ class GroupNotify:
     state: State
 
 
+#: what an instance's queue works, in order: the machine's side effects, then sync group notifications
+Job = AddVips | RemoveVips | Announce | Transition | GroupNotify
+
+
 class InstanceRuntime:
     """One configured instance bound to its machine, socket and side-effect queue."""
 
-    def __init__(self, daemon: Daemon, cfg: Instance, endpoint: Endpoint) -> None:
-        self.daemon = daemon
+    def __init__(self, host: InstanceHost, cfg: Instance, endpoint: Endpoint) -> None:
+        self.host = host
         self.cfg = cfg
         self.endpoint = endpoint
         self.loop = asyncio.get_running_loop()
@@ -222,7 +243,7 @@ class InstanceRuntime:
         self.priority_override: int | None = None
         #: how late the timer fired while MASTER (its adverts), exported by the metrics
         self.lateness = Lateness()
-        self.jobs: asyncio.Queue[Any] = asyncio.Queue()
+        self.jobs: asyncio.Queue[Job] = asyncio.Queue()
         self.worker = asyncio.create_task(self._work(), name=f"vrrp-{cfg.name}")
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
@@ -349,22 +370,27 @@ class InstanceRuntime:
 
     # ---- actions out ------------------------------------------------------------------------
 
-    def apply(self, actions: list[Any]) -> None:
+    def apply(self, actions: list[Action]) -> None:
+        """Carry out the machine's actions: adverts and logs at once, the rest through the queue, in order."""
         for action in actions:
-            if isinstance(action, SendAdvert):
-                self.send(action.advert)
-            elif isinstance(action, Log):
-                log.log(logging.WARNING if action.level == "warning" else logging.INFO, "(%s) %s", self.name,
-                        action.message)
-            else:
-                if isinstance(action, Transition):
+            match action:
+                case SendAdvert():
+                    self.send(action.advert)
+                case Log():
+                    log.log(logging.WARNING if action.level == "warning" else logging.INFO, "(%s) %s", self.name,
+                            action.message)
+                case Transition():
                     self.last_transition_wall = time.time()
                     log.info("(%s) Entering %s STATE", self.name, action.new.name)
-                self.jobs.put_nowait(action)
+                    self.jobs.put_nowait(action)
+                case AddVips() | RemoveVips() | Announce():
+                    self.jobs.put_nowait(action)
+                case _:
+                    assert_never(action)
         self._reschedule()
         for action in actions:
             if isinstance(action, Transition):
-                self.daemon.on_transition(self, action)
+                self.host.on_transition(self, action)
 
     def _reschedule(self) -> None:
         deadline = self.machine.next_deadline()
@@ -410,22 +436,29 @@ class InstanceRuntime:
 
     async def _work(self) -> None:
         while True:
-            action = await self.jobs.get()
+            job = await self.jobs.get()
             try:
-                if isinstance(action, AddVips):
-                    await self.daemon.set_addresses(self.cfg, present=True)
-                elif isinstance(action, RemoveVips):
-                    await self.daemon.set_addresses(self.cfg, present=False)
-                elif isinstance(action, Announce):
-                    await self.daemon.announce(self.cfg, action.count)
-                elif isinstance(action, Transition):
-                    await self.daemon.notify(self, action)
-                elif isinstance(action, GroupNotify):
-                    await self.daemon.notify_group(action)
+                await self._run(job)
             except Exception:
-                log.exception("(%s) %s failed", self.name, type(action).__name__)
+                log.exception("(%s) %s failed", self.name, type(job).__name__)
             finally:
                 self.jobs.task_done()
+
+    async def _run(self, job: Job) -> None:
+        """One queued side effect, through the daemon (``InstanceHost``)."""
+        match job:
+            case AddVips():
+                await self.host.set_addresses(self.cfg, present=True)
+            case RemoveVips():
+                await self.host.set_addresses(self.cfg, present=False)
+            case Announce():
+                await self.host.announce(self.cfg, job.count)
+            case Transition():
+                await self.host.notify(self, job)
+            case GroupNotify():
+                await self.host.notify_group(job)
+            case _:
+                assert_never(job)
 
     async def drain(self, timeout: float) -> None:
         try:

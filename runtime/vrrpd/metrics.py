@@ -16,13 +16,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .config.listen import parse_listen
 from .core.fsm import State
 
 if TYPE_CHECKING:
-    from .daemon import Daemon
+    from .instance import InstanceRuntime
+    from .track.scripts import ScriptTracker
 
 log = logging.getLogger("vrrpd")
 
@@ -41,7 +42,18 @@ class MetricsUnavailable(Exception):
     """prometheus_client cannot be imported."""
 
 
-def snapshot(daemon: Daemon) -> dict[str, Any]:
+class MetricsSource(Protocol):
+    """What a scrape reads of the daemon (on the loop, through ``snapshot``)."""
+
+    instances: dict[str, InstanceRuntime]
+    trackers: dict[str, ScriptTracker]
+    #: adverts dropped before any instance matched, by reason
+    rejected: dict[str, int]
+    #: reloads applied ("ok") and refused
+    reloads: dict[str, int]
+
+
+def snapshot(daemon: MetricsSource) -> dict[str, Any]:
     """What a scrape reports, copied on the loop so the scraping thread never reads live state."""
     instances = []
     for rt in daemon.instances.values():
@@ -136,7 +148,7 @@ def _labels(inst: dict[str, Any]) -> list[str]:
 class Metrics:
     """The registry and its collector; scrapes come from threads, the snapshot is taken on the loop."""
 
-    def __init__(self, daemon: Daemon, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, daemon: MetricsSource, loop: asyncio.AbstractEventLoop) -> None:
         try:
             from prometheus_client import CollectorRegistry
         except ImportError as exc:

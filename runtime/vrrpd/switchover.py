@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .core.fsm import State
 from .core.timers import OWNER_PRIORITY
 
 if TYPE_CHECKING:
-    from .daemon import Daemon
+    from .config.model import Instance
     from .instance import InstanceRuntime
 
 log = logging.getLogger("vrrpd")
@@ -35,7 +35,19 @@ class SwitchoverRefused(Exception):
     """The request cannot be carried out; the message says why (sent back to vrrpctl)."""
 
 
-def instance(daemon: Daemon, request: dict[str, Any]) -> InstanceRuntime:
+class SwitchoverHost(Protocol):
+    """What a switchover needs of the daemon: its instances, and their VIPs put on the host."""
+
+    instances: dict[str, InstanceRuntime]
+
+    async def set_addresses(self, cfg: Instance, *, present: bool) -> None:
+        """Add (or remove) every VIP, eVIP and route of the instance."""
+
+    async def announce(self, cfg: Instance, count: int) -> None:
+        """``count`` rounds of GARP / unsolicited NA for the instance's VIPs."""
+
+
+def instance(daemon: SwitchoverHost, request: dict[str, Any]) -> InstanceRuntime:
     """The instance a control request names, or a refusal that lists the known ones."""
     name = request.get("instance")
     rt = daemon.instances.get(name) if isinstance(name, str) else None
@@ -67,7 +79,7 @@ def _outranking(rt: InstanceRuntime) -> int:
     return base
 
 
-async def switchover(daemon: Daemon, rt: InstanceRuntime) -> dict[str, Any]:
+async def switchover(daemon: SwitchoverHost, rt: InstanceRuntime) -> dict[str, Any]:
     """Make this node MASTER now: VIPs and announcement first, then the advert that retires the old master."""
     machine = rt.machine
     if machine.state is State.MASTER:
@@ -86,3 +98,24 @@ async def switchover(daemon: Daemon, rt: InstanceRuntime) -> dict[str, Any]:
              rt.priority_override)
     return {"changed": True, "state": "MASTER", "previous_master": previous,
             "runtime_priority": rt.priority_override, "effective_priority": machine.effective_priority}
+
+
+async def switchover_command(daemon: SwitchoverHost, request: dict[str, Any]) -> dict[str, Any]:
+    """``{"instance": NAME}``: take over now (the control socket's ``switchover``)."""
+    try:
+        return await switchover(daemon, instance(daemon, request))
+    except SwitchoverRefused as exc:
+        return {"ok": False, "error": str(exc)}
+
+
+async def priority_command(daemon: SwitchoverHost, request: dict[str, Any]) -> dict[str, Any]:
+    """``{"instance": NAME, "priority": N}`` sets a runtime priority, ``"priority": null`` resets it."""
+    try:
+        rt = instance(daemon, request)
+        priority = request.get("priority")
+        if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int)):
+            raise SwitchoverRefused(f"priority must be an integer, not {priority!r}")
+        set_runtime_priority(rt, priority)
+    except SwitchoverRefused as exc:
+        return {"ok": False, "error": str(exc)}
+    return {"runtime_priority": rt.priority_override, "effective_priority": rt.machine.effective_priority}

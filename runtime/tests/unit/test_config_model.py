@@ -421,6 +421,70 @@ def test_strict_mode_sends_no_lower_prio_garp():
     assert any("garp_lower_prio_repeat is incompatible with strict mode" in w for w in warnings)
 
 
+# -- options inherited from global_defs: one table (complete.INHERITED) --------------------
+
+def test_every_instance_option_with_a_global_default_is_in_the_table():
+    """A new instance option with a global_defs default goes into INHERITED, not a new stanza."""
+    from dataclasses import fields
+
+    from vrrpd.config.complete import INHERITED
+    from vrrpd.config.model import GlobalDefs, Instance
+
+    global_names = {f.name for f in fields(GlobalDefs)}
+    with_global = {f.name for f in fields(Instance)
+                   if f.name in global_names or f"vrrp_{f.name}" in global_names}
+    own_rules = {"version", "smtp_alert", "strict"}     # sections of their own in complete.py
+    assert {row.key for row in INHERITED} == with_global - own_rules
+    assert all(row.global_name in global_names for row in INHERITED)
+
+
+#: instance keyword -> (instance text, its value, global text, its value)
+INHERITED_CASES = {
+    "garp_master_delay": ("garp_master_delay 2", 2.0, "vrrp_garp_master_delay 9", 9.0),
+    "garp_master_repeat": ("garp_master_repeat 2", 2, "vrrp_garp_master_repeat 9", 9),
+    "garp_master_refresh": ("garp_master_refresh 2", 2.0, "vrrp_garp_master_refresh 9", 9.0),
+    "garp_master_refresh_repeat": ("garp_master_refresh_repeat 2", 2,
+                                   "vrrp_garp_master_refresh_repeat 9", 9),
+    "garp_lower_prio_delay": ("garp_lower_prio_delay 2", 2.0, "vrrp_garp_lower_prio_delay 9", 9.0),
+    "garp_lower_prio_repeat": ("garp_lower_prio_repeat 2", 2, "vrrp_garp_lower_prio_repeat 9", 9),
+    "lower_prio_no_advert": ("lower_prio_no_advert false", False, "vrrp_lower_prio_no_advert", True),
+    "higher_prio_send_advert": ("higher_prio_send_advert false", False,
+                                "vrrp_higher_prio_send_advert", True),
+    "owner_ignore_adverts": ("owner_ignore_adverts false", False, "vrrp_owner_ignore_adverts", True),
+    "skip_check_adv_addr": ("skip_check_adv_addr false", False, "vrrp_skip_check_adv_addr", True),
+    "v3_checksum_as_v2": ("v3_checksum_as_v2 false", False, "v3_checksum_as_v2", True),
+    "down_timer_adverts": ("down_timer_adverts 2", 2, "vrrp_down_timer_adverts 9", 9),
+}
+
+
+@pytest.mark.parametrize("key", sorted(INHERITED_CASES))
+def test_inherited_option_instance_value_else_global_value(key):
+    own, own_value, global_line, global_value = INHERITED_CASES[key]
+    inst, _warnings = instance(globals_=(global_line,))
+    assert getattr(inst, key) == global_value
+    inst, _warnings = instance(own, globals_=(global_line,))
+    assert getattr(inst, key) == own_value
+
+
+@pytest.mark.parametrize("key, line, value, outcome", [
+    ("garp_lower_prio_delay", "garp_lower_prio_delay 3", 0.0, "corrected"),
+    ("garp_lower_prio_repeat", "garp_lower_prio_repeat 3", 0, "corrected"),
+    ("lower_prio_no_advert", "lower_prio_no_advert false", None, "Strict mode requires lower_prio_no_advert"),
+    ("higher_prio_send_advert", "higher_prio_send_advert", None,
+     "strict mode requires higher_prio_send_advert to be clear"),
+    ("owner_ignore_adverts", "owner_ignore_adverts false", False, None),
+])
+def test_inherited_option_in_strict_mode(key, line, value, outcome):
+    """Strict mode's value replaces the global one; an instance's own value is refused, reset or kept."""
+    result = load_text(conf("priority 100", line, globals_=("vrrp_strict",)), "k.conf", hostname="node1")
+    if value is None:
+        assert [d.message for d in result.errors] == [f"(VI_1) {outcome}"]
+        return
+    assert result.ok, [str(d) for d in result.diagnostics]
+    assert getattr(result.config.instances["VI_1"], key) == value
+    assert [d.tag for d in result.warnings] == ([outcome] if outcome else [])
+
+
 # -- interfaces that come and go (docs/interfaces.md) ------------------------------------
 
 @pytest.mark.parametrize("line, dynamic, changes", [

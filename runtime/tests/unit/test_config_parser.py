@@ -5,7 +5,8 @@ from __future__ import annotations
 from vrrpd.config import load_text
 from vrrpd.config.diagnostics import Reporter
 from vrrpd.config.lexer import lex_text
-from vrrpd.config.parser import Statement, parse_statements
+from vrrpd.config.parser import parse_statements
+from vrrpd.config.statements import Statement
 
 
 def tree(text: str) -> tuple[list[Statement], Reporter]:

@@ -14,6 +14,11 @@ dict form) -> ``schema`` (keyword tables, voluptuous, ``validate``) ->
 ``complete`` (keepalived's completion rules) -> ``model`` (frozen
 dataclasses).  ``checks`` looks at the host's script files, ``dump`` writes
 the ``-d`` text and ``render`` writes dict form back as keepalived.conf.
+
+Imports run one way: lexer -> statements -> kinds -> items -> schema ->
+parser -> loader.  ``Statement`` has its own leaf module, and ``SubBlock``
+reads a nested block with the walker the parse context carries
+(``ParseContext.walk_block``), so no kind imports the parser.
 """
 
 from .diagnostics import Diagnostic, Reporter, config_test_status

@@ -13,6 +13,11 @@ in ``keepalived/vrrp/vrrp.c``, docs/keepalived-compat.md §2, §3):
   authentication is dropped with v3;
 * ``vrrp_strict`` turns several of those corrections into errors.
 
+An instance is completed section by section (``_Completer.instance``), in
+keepalived's order, on a ``_Draft`` that holds what earlier sections
+settled; options that only fall back to strict mode's value or the global
+one are a table, ``INHERITED``.
+
 Messages carry the instance name in parentheses like keepalived's, so that
 people searching for keepalived's log lines find ours.  Corrections keepalived
 makes itself are warnings tagged ``corrected`` (``-t`` exit code 4).
@@ -22,15 +27,15 @@ from __future__ import annotations
 
 import os
 import pwd
-from dataclasses import replace
-from ipaddress import IPv4Address, IPv6Address, ip_address, ip_interface, ip_network
-from typing import Any
+from dataclasses import dataclass, field, replace
+from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface, ip_address, ip_interface, ip_network
+from typing import Any, Callable
 
 from .diagnostics import Location, Reporter
 from .lexer import QuoteError, split_words
-from . import complete_track
+from .complete_track import track_file, track_process
 from .model import (ADDRESS_FLAGS, DEFAULT_MCAST_GROUP4, DEFAULT_MCAST_GROUP6, FOREVER, Auth, Config,
-                    Family, Fifo, GlobalDefs, Instance, NextHop, NotifyScript, SmtpServer, SyncGroup,
+                    Family, Fifo, GlobalDefs, Instance, IPAddress, NextHop, NotifyScript, SmtpServer, SyncGroup,
                     TrackFile, TrackInterface, TrackProcess, TrackScript, UnicastPeer, VirtualAddress,
                     VirtualRoute, VirtualRule, VrrpScript)
 from .schema import NOTIFY_KEYWORDS
@@ -47,6 +52,96 @@ def _family(version: int) -> Family:
 def _group(value: str | None) -> str | None:
     """keepalived writes ``USER [[:]GROUP]``: accept the colon form too."""
     return value[1:] or None if value and value.startswith(":") else value
+
+
+def _as_given(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class StrictRule:
+    """What ``vrrp_strict`` imposes on an inherited option.
+
+    ``value`` replaces the global default; an instance's own different value
+    is an error when ``refuse`` (the message) is set, is reset to ``value``
+    with a ``corrected`` warning when ``reset`` is, and stands otherwise.
+    """
+
+    value: Any
+    refuse: str = ""
+    reset: bool = False
+
+
+@dataclass(frozen=True)
+class Inherited:
+    """An instance option whose default is a global_defs one (``vrrp_`` + key unless named)."""
+
+    key: str
+    convert: Callable[[Any], Any] = _as_given
+    strict: StrictRule | None = None
+    global_key: str = ""
+
+    @property
+    def global_name(self) -> str:
+        return self.global_key or f"vrrp_{self.key}"
+
+
+#: "the instance's value, else strict mode's, else the global default", for every option that
+#: follows that rule (keepalived's ``vrrp_complete_instance``); the key is the Instance field too
+INHERITED = (
+    Inherited("garp_master_delay", float),
+    Inherited("garp_master_repeat"),
+    Inherited("garp_master_refresh", float),
+    Inherited("garp_master_refresh_repeat"),
+    # strict mode sends no GARP on a lower-priority advert
+    Inherited("garp_lower_prio_delay", float, StrictRule(0.0, reset=True)),
+    Inherited("garp_lower_prio_repeat", int, StrictRule(0, reset=True)),
+    Inherited("lower_prio_no_advert", strict=StrictRule(
+        True, refuse="Strict mode requires lower_prio_no_advert")),
+    Inherited("higher_prio_send_advert", strict=StrictRule(
+        False, refuse="strict mode requires higher_prio_send_advert to be clear")),
+    Inherited("owner_ignore_adverts", strict=StrictRule(True)),
+    Inherited("skip_check_adv_addr"),
+    Inherited("v3_checksum_as_v2", global_key="v3_checksum_as_v2"),
+    Inherited("down_timer_adverts"),
+    Inherited("check_unicast_src"),     # peers' TTL bounds turn it on too (unicast_options)
+)
+
+
+@dataclass
+class _Draft:
+    """One vrrp_instance while its sections are completed: its dict form and what is settled so far.
+
+    The sections run in keepalived's order and each reads what the earlier
+    ones settled: the family decides the version, the priority and the state
+    decide preemption and accept mode.
+    """
+
+    name: str
+    d: dict[str, Any]
+    strict: bool
+    state: str | None
+    family: Family = "inet"
+    version: int = 2
+    priority: int = 100
+    vip_items: list[Any] = field(default_factory=list)
+    raw_vips: list[IPv4Interface | IPv6Interface] = field(default_factory=list)
+    src_key: str = "mcast_src_ip"
+    src: IPAddress | None = None
+    peers: list[IPAddress] = field(default_factory=list)
+    peer_ttls: tuple[UnicastPeer, ...] = ()
+    auth: Auth | None = None
+    use_vmac: str | None = None
+    vmac_mac: str | None = None
+    vips: list[VirtualAddress] = field(default_factory=list)
+    evips: list[VirtualAddress] = field(default_factory=list)
+    nopreempt: bool = False
+    preempt_delay: float = 0.0
+    accept: bool = True
+
+    def at(self, *keys: Any) -> tuple[Any, ...]:
+        """The dict-form path of one of the instance's options (its location for diagnostics)."""
+        return ("vrrp_instances", self.name, *keys)
 
 
 class _Completer:
@@ -98,15 +193,6 @@ class _Completer:
         if isinstance(user, str):
             user = {"user": user}
         smtp = g.get("smtp_server")
-
-        def fifo(name: str) -> Fifo | None:
-            value = g.get(name)
-            if value is None:
-                return None
-            if isinstance(value, str):
-                value = {"path": value}
-            return Fifo(value["path"], value.get("user"), value.get("group"))
-
         try:
             login = pwd.getpwuid(os.getuid()).pw_name
         except KeyError:
@@ -144,19 +230,14 @@ class _Completer:
             vrrp_higher_prio_send_advert=g.get("vrrp_higher_prio_send_advert", False),
             vrrp_owner_ignore_adverts=g.get("vrrp_owner_ignore_adverts", False),
             vrrp_down_timer_adverts=g.get("vrrp_down_timer_adverts", 3),
-            notify_fifo=fifo("notify_fifo"),
+            notify_fifo=_fifo(g.get("notify_fifo")),
             notify_fifo_script=self.script(g.get("notify_fifo_script"),
                                            ("global_defs", "notify_fifo_script")),
-            vrrp_notify_fifo=fifo("vrrp_notify_fifo"),
+            vrrp_notify_fifo=_fifo(g.get("vrrp_notify_fifo")),
             vrrp_notify_fifo_script=self.script(g.get("vrrp_notify_fifo_script"),
                                                 ("global_defs", "vrrp_notify_fifo_script")),
             vrrpd_metrics_listen=g.get("vrrpd_metrics_listen"),
-            **{key: g.get(key) for key in ("state_dump_file", "stats_dump_file", "json_dump_file",
-                                           "tmp_config_directory")},
-            dynamic_interfaces=bool(g.get("dynamic_interfaces", False)),
-            allow_if_changes=g.get("dynamic_interfaces") == "allow_if_changes",
-            vrrp_check_unicast_src=g.get("vrrp_check_unicast_src", False),
-            default_interface=g.get("default_interface", "eth0"),
+            **_host_options(g),
         )
 
     # -- vrrp_script ----------------------------------------------------------
@@ -215,10 +296,10 @@ class _Completer:
                                                       owner, self.data.get("track_processes", {}), "process")}
 
     def track_blocks(self) -> tuple[dict[str, TrackFile], dict[str, TrackProcess]]:
-        files = {name: complete_track.track_file(name, d) for name, d in self.data.get("track_files", {}).items()}
+        files = {name: track_file(name, d) for name, d in self.data.get("track_files", {}).items()}
         processes = {}
         for name, d in self.data.get("track_processes", {}).items():
-            process = complete_track.track_process(name, d, self.error)
+            process = track_process(name, d, self.error)
             if process is not None:
                 processes[name] = process
         return files, processes
@@ -339,260 +420,50 @@ class _Completer:
 
     def instance(self, name: str, d: dict[str, Any], g: GlobalDefs,
                  scripts: dict[str, VrrpScript]) -> Instance | None:
-        p = ("vrrp_instances", name)
-        errors_before = sum(x.severity == "error" for x in self.reporter.diagnostics)
-        strict = d.get("strict_mode", g.vrrp_strict)
-        vrid = d["virtual_router_id"]
-        interface = d.get("interface")
-
-        # state is matched case-sensitively, as keepalived does (issue #2256)
-        state = d.get("state")
-        if state is not None and state not in ("MASTER", "BACKUP"):
-            self.warning(p + ("state",), f"({name}) unknown state '{state}', defaulting to BACKUP",
-                         "corrected")
-            state = "BACKUP"
-
-        # family: from the VIPs, else from the configured source, else from the peers
-        vip_items = d.get("virtual_ipaddress", [])
-        raw_vips = [ip_interface(v if isinstance(v, str) else v["address"]) for v in vip_items]
-        src_key = "unicast_src_ip" if "unicast_src_ip" in d else "mcast_src_ip"
-        src = ip_address(d[src_key]) if src_key in d else None
-        peer_ttls = self.peers(d.get("unicast_peer", []))
-        peers = [peer.address for peer in peer_ttls]
-        if raw_vips:
-            version_ip = raw_vips[0].version
-        elif src is not None:
-            version_ip = src.version
-        elif peers:
-            version_ip = peers[0].version
-        else:
-            version_ip = 4
-        family = _family(version_ip)
-        for index, vip in enumerate(raw_vips):
-            if vip.version != version_ip:
-                self.error(p + ("virtual_ipaddress", index),
-                           f"({name}) VIP {vip} is {_family(vip.version)} but the first VIP is "
-                           f"{family}: all virtual_ipaddress entries must be one family "
-                           "(use virtual_ipaddress_excluded for the other family)")
-        if src is not None and src.version != version_ip:
-            self.error(p + (src_key,), f"({name}) {src_key} {src} and the VIPs must be the same family")
-        for index, peer in enumerate(peers):
-            if peer.version != version_ip:
-                self.error(p + ("unicast_peer", index),
-                           f"({name}) unicast peer {peer} is not {family} like the instance")
-
-        # version: IPv6 is always v3
-        version = d.get("version")
-        if family == "inet6":
-            if version == 2:
-                if strict:
-                    self.error(p + ("version",), f"({name}) cannot use IPv6 with VRRP version 2")
-                else:
-                    self.warning(p + ("version",), f"({name}) IPv6 instances use VRRP version 3 - "
-                                 "ignoring version 2", "corrected")
-            version = 3
-        elif version is None:
-            version = g.vrrp_version
-
-        if not raw_vips and d.get("no_virtual_ipaddress") and not strict:
-            pass  # keepalived: an instance without VIPs on purpose (used on clouds)
-        elif not raw_vips:
-            if version == 3 or strict:
-                self.error(p, f"({name}) No VIP specified; at least one is required")
-            else:
-                self.warning(p, f"({name}) No VIP specified; at least one is sensible")
-
-        # priority and wanted state
-        priority = d.get("priority")
-        if priority is None:
-            priority = 255 if state == "MASTER" else 100
-        if state is None:
-            state = "MASTER" if priority == 255 else "BACKUP"
-        elif strict and (state == "MASTER") != (priority == 255):
-            self.error(p + ("state",), f"({name}) State MASTER must match being address owner "
-                       "(priority 255) in strict mode")
-
-        # authentication (VRRPv2 only)
-        auth = None
-        a = d.get("authentication")
-        if a is not None:
-            auth_path = p + ("authentication",)
-            if strict:
-                self.error(auth_path, f"({name}) Strict mode does not support authentication")
-            elif version == 3:
-                self.warning(auth_path, f"({name}) VRRP version 3 does not support authentication. "
-                             "Ignoring.", "corrected")
-            elif not a.get("auth_pass"):
-                self.warning(auth_path, f"({name}) Authentication specified but no password given. "
-                             "Ignoring", "corrected")
-            elif family == "inet6" and a["auth_type"] == "AH":
-                self.warning(auth_path, f"({name}) Cannot use AH authentication with IPv6. Ignoring",
-                             "corrected")
-            else:
-                password = a["auth_pass"]
-                if len(password) > 8:
-                    self.warning(auth_path + ("auth_pass",), f"({name}) only the first 8 characters "
-                                 "of auth_pass are used", "corrected")
-                auth = Auth(a["auth_type"], password[:8])
-                if auth.type == "AH" and state == "MASTER" and priority != 255:
-                    self.warning(auth_path, f"({name}) Initial state master is incompatible with AH "
-                                 "authentication - clearing", "corrected")
-                    state = "BACKUP"
-
-        # unicast / interface
-        if peers and strict:
-            self.error(p + ("unicast_peer",), f"({name}) Unicast peers are not supported in strict mode")
-        if interface is None:
-            if not peers:
-                self.error(p, f"({name}) no 'interface': a multicast instance needs one")
-            elif "unicast_src_ip" not in d:
-                self.error(p, f"({name}) Unicast instances must have unicast_src_ip or interface")
-            elif src is not None and src.version == 6 and src.is_link_local:
-                self.error(p + ("unicast_src_ip",), f"({name}) Non link-local address required if "
-                           "interface omitted")
-        if family == "inet6" and not peers and raw_vips and not raw_vips[0].ip.is_link_local:
-            if strict:
-                self.error(p + ("virtual_ipaddress", 0),
-                           f"({name}) the first IPv6 VIP address must be link local")
-            else:
-                self.warning(p + ("virtual_ipaddress", 0),
-                             f"({name}) the first IPv6 VIP address should be link local")
-
-        # VMAC and VIP devices
-        vmac = d.get("use_vmac")
-        vmac_mac = None
-        if isinstance(vmac, dict):
-            vmac_mac = _full_mac(vmac["mac"], vrid) if "mac" in vmac else None
-            vmac = vmac.get("name", True)
-        use_vmac = f"vrrp.{vrid}" if vmac is True else (vmac or None)
-        if use_vmac is not None and len(use_vmac) >= IFNAMSIZ:
-            self.error(p + ("use_vmac",), f"({name}) VMAC interface name '{use_vmac}' is longer "
-                       f"than {IFNAMSIZ - 1} characters")
-        default_dev = use_vmac or interface
-        vips = self.addresses(vip_items, p + ("virtual_ipaddress",), default_dev)
-        evips = self.addresses(d.get("virtual_ipaddress_excluded", []),
-                               p + ("virtual_ipaddress_excluded",), default_dev)
-        max_addr = self.max_addresses(family, version, auth)
-        if len(vips) > max_addr:
-            self.warning(p + ("virtual_ipaddress",), f"({name}) Number of VIPs ({len(vips)}) exceeds "
-                         f"maximum/space available in packet (max {max_addr} addresses) - excess "
-                         "moved to eVIPs", "corrected")
-            vips, evips = vips[:max_addr], vips[max_addr:] + evips
-
-        # preemption
-        nopreempt = d.get("nopreempt", False)
-        preempt_delay = float(d.get("preempt_delay", 0))
-        if priority == 255 and nopreempt:
-            self.warning(p + ("nopreempt",), f"({name}) nopreempt is incompatible with priority 255. "
-                         "resetting nopreempt", "corrected")
-            nopreempt = False
-        if state == "MASTER":
-            if nopreempt:
-                self.warning(p + ("nopreempt",), f"({name}) Warning - nopreempt will not work with "
-                             "initial state MASTER - clearing", "corrected")
-                nopreempt = False
-            if preempt_delay:
-                self.warning(p + ("preempt_delay",), f"({name}) Warning - preempt delay will not "
-                             "work with initial state MASTER - clearing", "corrected")
-                preempt_delay = 0.0
-        if preempt_delay:
-            if strict:
-                self.error(p + ("preempt_delay",), f"({name}) preempt_delay is incompatible with "
-                           "strict mode")
-            elif nopreempt:
-                self.warning(p + ("preempt_delay",), f"({name}) preempt_delay is incompatible with "
-                             "nopreempt mode - resetting", "corrected")
-                preempt_delay = 0.0
-
-        # accept mode: keepalived defaults to true (RFC: false), strict to owner-only
-        accept = d.get("accept")
-        if accept is None:
-            accept = True if priority == 255 else not strict
-        elif accept and priority != 255 and strict and version == 2:
-            self.error(p + ("accept",), f"({name}) accept mode for VRRP version 2 does not comply "
-                       "with RFC3768 (strict mode)")
-
-        lower_prio_no_advert = d.get("lower_prio_no_advert")
-        if lower_prio_no_advert is None:
-            lower_prio_no_advert = True if strict else g.vrrp_lower_prio_no_advert
-        elif strict and not lower_prio_no_advert:
-            self.error(p + ("lower_prio_no_advert",), f"({name}) Strict mode requires "
-                       "lower_prio_no_advert")
-        higher_prio_send_advert = d.get("higher_prio_send_advert")
-        if higher_prio_send_advert is None:
-            higher_prio_send_advert = False if strict else g.vrrp_higher_prio_send_advert
-        elif strict and higher_prio_send_advert:
-            self.error(p + ("higher_prio_send_advert",), f"({name}) strict mode requires "
-                       "higher_prio_send_advert to be clear")
-
-        owner_ignore_adverts = d.get("owner_ignore_adverts")
-        if owner_ignore_adverts is None:
-            owner_ignore_adverts = True if strict else g.vrrp_owner_ignore_adverts
-
-        smtp_alert = d.get("smtp_alert")
-        if smtp_alert is None:
-            smtp_alert = self.smtp_default(g)
-
-        # multicast group
-        default_group = g.vrrp_mcast_group4 if family == "inet" else g.vrrp_mcast_group6
-        mcast_group = default_group
-        if "mcast_dst_ip" in d:
-            group = ip_address(d["mcast_dst_ip"])
-            if group.version != version_ip or not group.is_multicast:
-                self.error(p + ("mcast_dst_ip",), f"({name}) mcast_dst_ip {group} is not an "
-                           f"{family} multicast address")
-            else:
-                mcast_group = group
-
-        unicast_src = ip_address(d["unicast_src_ip"]) if "unicast_src_ip" in d else None
-        mcast_src = ip_address(d["mcast_src_ip"]) if "mcast_src_ip" in d else None
-        advert_int = self.advert_int(name, d.get("advert_int", 1), version, p + ("advert_int",))
-
-        notifies = {k: self.script(d.get(k), p + (k,)) for k in NOTIFY_KEYWORDS}
-        if sum(x.severity == "error" for x in self.reporter.diagnostics) > errors_before:
+        """One vrrp_instance, section by section in keepalived's order; None if any section erred."""
+        errors_before = self.error_count()
+        x = _Draft(name, d, d.get("strict_mode", g.vrrp_strict), self.initial_state(name, d))
+        self.family(x)
+        self.version(x, g)
+        self.priority_and_state(x)
+        self.authentication(x)
+        self.unicast(x)
+        self.vmac_and_vips(x)
+        self.preemption(x)
+        self.accept_mode(x)
+        inherited = {row.key: self.inherited(x, g, row) for row in INHERITED}
+        mcast_group = self.multicast_group(x, g)
+        advert_int = self.advert_int(name, d.get("advert_int", 1), x.version, x.at("advert_int"))
+        notifies = {k: self.script(d.get(k), x.at(k)) for k in NOTIFY_KEYWORDS}
+        if self.error_count() > errors_before or x.state is None or advert_int is None:
             return None
+        smtp_alert = d.get("smtp_alert")
         return Instance(
-            name=name, state=state, interface=interface, virtual_router_id=vrid,
-            priority=priority, advert_int=advert_int, version=version, family=family,
-            vips=tuple(vips), evips=tuple(evips),
-            virtual_routes=self.routes(d.get("virtual_routes", []), family, p + ("virtual_routes",)),
-            virtual_rules=self.rules(d.get("virtual_rules", []), family, p + ("virtual_rules",)),
-            unicast_peer_ttls=peer_ttls,
-            check_unicast_src=bool(d.get("check_unicast_src", g.vrrp_check_unicast_src)
-                                   or any(x.min_ttl > 0 or x.max_ttl < 255 for x in peer_ttls)),
-            unicast_fault_no_peer=d.get("unicast_fault_no_peer", False),
-            no_peer_fault=bool(d.get("unicast_fault_no_peer") and not peers
-                               and ("unicast_peer" in d or "unicast_src_ip" in d)),
-            vmac_mac=vmac_mac, vmac_xmit_base=d.get("vmac_xmit_base", False),
+            name=name, state=x.state, interface=d.get("interface"), virtual_router_id=d["virtual_router_id"],
+            priority=x.priority, advert_int=advert_int, version=x.version, family=x.family,
+            vips=tuple(x.vips), evips=tuple(x.evips),
+            virtual_routes=self.routes(d.get("virtual_routes", []), x.family, x.at("virtual_routes")),
+            virtual_rules=self.rules(d.get("virtual_rules", []), x.family, x.at("virtual_rules")),
+            **self.unicast_options(x, inherited.pop("check_unicast_src")),
+            vmac_mac=x.vmac_mac, vmac_xmit_base=d.get("vmac_xmit_base", False),
             promote_secondaries=d.get("promote_secondaries", False),
             kernel_rx_buf_size=d.get("kernel_rx_buf_size"),
-            auth=auth, preempt=not nopreempt, preempt_delay=preempt_delay,
-            **notifies, smtp_alert=smtp_alert,
-            unicast_src_ip=unicast_src, mcast_src_ip=mcast_src, unicast_peers=tuple(peers),
-            mcast_group=mcast_group,
-            garp_master_delay=float(d.get("garp_master_delay", g.vrrp_garp_master_delay)),
-            garp_master_repeat=d.get("garp_master_repeat", g.vrrp_garp_master_repeat),
-            garp_master_refresh=float(d.get("garp_master_refresh", g.vrrp_garp_master_refresh)),
-            garp_master_refresh_repeat=d.get("garp_master_refresh_repeat",
-                                             g.vrrp_garp_master_refresh_repeat),
-            garp_lower_prio_delay=self.strict_zero(d, g, "garp_lower_prio_delay", strict, p, name),
-            garp_lower_prio_repeat=int(self.strict_zero(d, g, "garp_lower_prio_repeat", strict, p, name)),
-            accept=accept,
+            auth=x.auth, preempt=not x.nopreempt, preempt_delay=x.preempt_delay,
+            **notifies, smtp_alert=self.smtp_default(g) if smtp_alert is None else smtp_alert,
+            unicast_src_ip=ip_address(d["unicast_src_ip"]) if "unicast_src_ip" in d else None,
+            mcast_src_ip=ip_address(d["mcast_src_ip"]) if "mcast_src_ip" in d else None,
+            unicast_peers=tuple(x.peers), mcast_group=mcast_group, accept=x.accept,
             track_interfaces=self.track_interfaces(d.get("track_interface", [])),
-            track_scripts=self.track_scripts(d.get("track_script", []), p + ("track_script",),
+            track_scripts=self.track_scripts(d.get("track_script", []), x.at("track_script"),
                                              name, scripts),
-            **self.trackers(d, p, name),
+            **self.trackers(d, x.at(), name),
             dont_track_primary=d.get("dont_track_primary", False),
-            use_vmac=use_vmac,
-            lower_prio_no_advert=lower_prio_no_advert,
-            higher_prio_send_advert=higher_prio_send_advert,
-            owner_ignore_adverts=owner_ignore_adverts,
-            skip_check_adv_addr=d.get("skip_check_adv_addr", g.vrrp_skip_check_adv_addr),
-            v3_checksum_as_v2=d.get("v3_checksum_as_v2", g.v3_checksum_as_v2),
-            down_timer_adverts=d.get("down_timer_adverts", g.vrrp_down_timer_adverts),
-            track_src_ip=self.track_src_ip(name, d, p),
-            strict=strict,
+            use_vmac=x.use_vmac, **inherited, track_src_ip=self.track_src_ip(name, d, x.at()),
+            strict=x.strict,
         )
+
+    def error_count(self) -> int:
+        return sum(x.severity == "error" for x in self.reporter.diagnostics)
 
     def track_src_ip(self, name: str, d: dict[str, Any], p: tuple[Any, ...]) -> bool:
         """keepalived clears track_src_ip when no source is configured: there is nothing to track."""
@@ -604,20 +475,220 @@ class _Completer:
                      "- ignored")
         return False
 
-    def strict_zero(self, d: dict[str, Any], g: GlobalDefs, key: str, strict: bool,
-                    p: tuple[Any, ...], name: str) -> float:
-        """A ``garp_lower_prio_*`` value: the instance's, else the global one; strict mode forces 0.
+    @staticmethod
+    def unicast_options(x: _Draft, check_unicast_src: bool) -> dict[str, Any]:
+        """The peers' TTL bounds (any bound turns the source check on) and the no-peer fault."""
+        d = x.d
+        return {
+            "unicast_peer_ttls": x.peer_ttls,
+            "check_unicast_src": bool(check_unicast_src
+                                      or any(p.min_ttl > 0 or p.max_ttl < 255 for p in x.peer_ttls)),
+            "unicast_fault_no_peer": d.get("unicast_fault_no_peer", False),
+            "no_peer_fault": bool(d.get("unicast_fault_no_peer") and not x.peers
+                                  and ("unicast_peer" in d or "unicast_src_ip" in d)),
+        }
 
-        keepalived's ``vrrp_complete_instance``: strict mode sends no GARP on a
-        lower-priority advert; a value set anyway is reset with a warning.
-        """
-        value = d.get(key)
+    def initial_state(self, name: str, d: dict[str, Any]) -> str | None:
+        """``state`` is matched case-sensitively, as keepalived does (issue #2256)."""
+        state = d.get("state")
+        if state is not None and state not in ("MASTER", "BACKUP"):
+            self.warning(("vrrp_instances", name, "state"), f"({name}) unknown state '{state}', "
+                         "defaulting to BACKUP", "corrected")
+            state = "BACKUP"
+        return state
+
+    def family(self, x: _Draft) -> None:
+        """From the VIPs, else from the configured source, else from the peers; all must agree."""
+        d, name = x.d, x.name
+        x.vip_items = d.get("virtual_ipaddress", [])
+        x.raw_vips = [ip_interface(v if isinstance(v, str) else v["address"]) for v in x.vip_items]
+        x.src_key = "unicast_src_ip" if "unicast_src_ip" in d else "mcast_src_ip"
+        x.src = ip_address(d[x.src_key]) if x.src_key in d else None
+        x.peer_ttls = self.peers(d.get("unicast_peer", []))
+        x.peers = [peer.address for peer in x.peer_ttls]
+        decides = [vip.ip for vip in x.raw_vips[:1]] + ([x.src] if x.src is not None else []) + x.peers[:1]
+        x.family = _family(decides[0].version if decides else 4)
+        for index, vip in enumerate(x.raw_vips):
+            if _family(vip.version) != x.family:
+                self.error(x.at("virtual_ipaddress", index),
+                           f"({name}) VIP {vip} is {_family(vip.version)} but the first VIP is "
+                           f"{x.family}: all virtual_ipaddress entries must be one family "
+                           "(use virtual_ipaddress_excluded for the other family)")
+        if x.src is not None and _family(x.src.version) != x.family:
+            self.error(x.at(x.src_key), f"({name}) {x.src_key} {x.src} and the VIPs must be the same family")
+        for index, peer in enumerate(x.peers):
+            if _family(peer.version) != x.family:
+                self.error(x.at("unicast_peer", index),
+                           f"({name}) unicast peer {peer} is not {x.family} like the instance")
+
+    def version(self, x: _Draft, g: GlobalDefs) -> None:
+        """IPv6 is always v3; v3 (and strict mode) needs a VIP."""
+        name = x.name
+        version = x.d.get("version")
+        if x.family == "inet6":
+            if version == 2:
+                if x.strict:
+                    self.error(x.at("version"), f"({name}) cannot use IPv6 with VRRP version 2")
+                else:
+                    self.warning(x.at("version"), f"({name}) IPv6 instances use VRRP version 3 - "
+                                 "ignoring version 2", "corrected")
+            version = 3
+        x.version = g.vrrp_version if version is None else version
+        if not x.raw_vips and x.d.get("no_virtual_ipaddress") and not x.strict:
+            pass  # keepalived: an instance without VIPs on purpose (used on clouds)
+        elif not x.raw_vips:
+            if x.version == 3 or x.strict:
+                self.error(x.at(), f"({name}) No VIP specified; at least one is required")
+            else:
+                self.warning(x.at(), f"({name}) No VIP specified; at least one is sensible")
+
+    def priority_and_state(self, x: _Draft) -> None:
+        """MASTER without priority means 255; no state means MASTER if the priority is 255."""
+        priority = x.d.get("priority")
+        x.priority = (255 if x.state == "MASTER" else 100) if priority is None else priority
+        if x.state is None:
+            x.state = "MASTER" if x.priority == 255 else "BACKUP"
+        elif x.strict and (x.state == "MASTER") != (x.priority == 255):
+            self.error(x.at("state"), f"({x.name}) State MASTER must match being address owner "
+                       "(priority 255) in strict mode")
+
+    def authentication(self, x: _Draft) -> None:
+        """VRRPv2 only; kept to its first 8 characters; AH clears an initial MASTER state."""
+        a, name = x.d.get("authentication"), x.name
+        if a is None:
+            return
+        auth_path = x.at("authentication")
+        if x.strict:
+            self.error(auth_path, f"({name}) Strict mode does not support authentication")
+        elif x.version == 3:
+            self.warning(auth_path, f"({name}) VRRP version 3 does not support authentication. "
+                         "Ignoring.", "corrected")
+        elif not a.get("auth_pass"):
+            self.warning(auth_path, f"({name}) Authentication specified but no password given. "
+                         "Ignoring", "corrected")
+        elif x.family == "inet6" and a["auth_type"] == "AH":
+            self.warning(auth_path, f"({name}) Cannot use AH authentication with IPv6. Ignoring",
+                         "corrected")
+        else:
+            password = a["auth_pass"]
+            if len(password) > 8:
+                self.warning(auth_path + ("auth_pass",), f"({name}) only the first 8 characters "
+                             "of auth_pass are used", "corrected")
+            x.auth = Auth(a["auth_type"], password[:8])
+            if x.auth.type == "AH" and x.state == "MASTER" and x.priority != 255:
+                self.warning(auth_path, f"({name}) Initial state master is incompatible with AH "
+                             "authentication - clearing", "corrected")
+                x.state = "BACKUP"
+
+    def unicast(self, x: _Draft) -> None:
+        """Peers or an interface; a multicast IPv6 instance's first VIP should be link-local."""
+        d, name = x.d, x.name
+        if x.peers and x.strict:
+            self.error(x.at("unicast_peer"), f"({name}) Unicast peers are not supported in strict mode")
+        if d.get("interface") is None:
+            if not x.peers:
+                self.error(x.at(), f"({name}) no 'interface': a multicast instance needs one")
+            elif "unicast_src_ip" not in d:
+                self.error(x.at(), f"({name}) Unicast instances must have unicast_src_ip or interface")
+            elif x.src is not None and x.src.version == 6 and x.src.is_link_local:
+                self.error(x.at("unicast_src_ip"), f"({name}) Non link-local address required if "
+                           "interface omitted")
+        if x.family == "inet6" and not x.peers and x.raw_vips and not x.raw_vips[0].ip.is_link_local:
+            if x.strict:
+                self.error(x.at("virtual_ipaddress", 0),
+                           f"({name}) the first IPv6 VIP address must be link local")
+            else:
+                self.warning(x.at("virtual_ipaddress", 0),
+                             f"({name}) the first IPv6 VIP address should be link local")
+
+    def vmac_and_vips(self, x: _Draft) -> None:
+        """The VMAC name, the VIPs on it (or on the interface), the excess moved to the eVIPs."""
+        d, name = x.d, x.name
+        vmac = d.get("use_vmac")
+        if isinstance(vmac, dict):
+            x.vmac_mac = _full_mac(vmac["mac"], d["virtual_router_id"]) if "mac" in vmac else None
+            vmac = vmac.get("name", True)
+        x.use_vmac = f"vrrp.{d['virtual_router_id']}" if vmac is True else (vmac or None)
+        if x.use_vmac is not None and len(x.use_vmac) >= IFNAMSIZ:
+            self.error(x.at("use_vmac"), f"({name}) VMAC interface name '{x.use_vmac}' is longer "
+                       f"than {IFNAMSIZ - 1} characters")
+        default_dev = x.use_vmac or d.get("interface")
+        x.vips = self.addresses(x.vip_items, x.at("virtual_ipaddress"), default_dev)
+        x.evips = self.addresses(d.get("virtual_ipaddress_excluded", []),
+                                 x.at("virtual_ipaddress_excluded"), default_dev)
+        max_addr = self.max_addresses(x.family, x.version, x.auth)
+        if len(x.vips) > max_addr:
+            self.warning(x.at("virtual_ipaddress"), f"({name}) Number of VIPs ({len(x.vips)}) exceeds "
+                         f"maximum/space available in packet (max {max_addr} addresses) - excess "
+                         "moved to eVIPs", "corrected")
+            x.vips, x.evips = x.vips[:max_addr], x.vips[max_addr:] + x.evips
+
+    def preemption(self, x: _Draft) -> None:
+        """nopreempt and preempt_delay are cleared by priority 255 or an initial MASTER state."""
+        name = x.name
+        x.nopreempt = x.d.get("nopreempt", False)
+        x.preempt_delay = float(x.d.get("preempt_delay", 0))
+        if x.priority == 255 and x.nopreempt:
+            self.warning(x.at("nopreempt"), f"({name}) nopreempt is incompatible with priority 255. "
+                         "resetting nopreempt", "corrected")
+            x.nopreempt = False
+        if x.state == "MASTER":
+            if x.nopreempt:
+                self.warning(x.at("nopreempt"), f"({name}) Warning - nopreempt will not work with "
+                             "initial state MASTER - clearing", "corrected")
+                x.nopreempt = False
+            if x.preempt_delay:
+                self.warning(x.at("preempt_delay"), f"({name}) Warning - preempt delay will not "
+                             "work with initial state MASTER - clearing", "corrected")
+                x.preempt_delay = 0.0
+        if x.preempt_delay:
+            if x.strict:
+                self.error(x.at("preempt_delay"), f"({name}) preempt_delay is incompatible with "
+                           "strict mode")
+            elif x.nopreempt:
+                self.warning(x.at("preempt_delay"), f"({name}) preempt_delay is incompatible with "
+                             "nopreempt mode - resetting", "corrected")
+                x.preempt_delay = 0.0
+
+    def accept_mode(self, x: _Draft) -> None:
+        """keepalived defaults to accept (the RFC does not); strict mode to owner-only."""
+        accept = x.d.get("accept")
+        if accept is None:
+            x.accept = True if x.priority == 255 else not x.strict
+            return
+        x.accept = accept
+        if accept and x.priority != 255 and x.strict and x.version == 2:
+            self.error(x.at("accept"), f"({x.name}) accept mode for VRRP version 2 does not comply "
+                       "with RFC3768 (strict mode)")
+
+    def inherited(self, x: _Draft, g: GlobalDefs, row: Inherited) -> Any:
+        """One ``INHERITED`` option: the instance's value, else strict mode's, else the global one."""
+        value = x.d.get(row.key)
         if value is None:
-            return 0.0 if strict else float(getattr(g, f"vrrp_{key}"))
-        if strict and value:
-            self.warning(p + (key,), f"({name}) {key} is incompatible with strict mode - resetting", "corrected")
-            return 0.0
-        return float(value)
+            if x.strict and row.strict is not None:
+                return row.strict.value
+            return row.convert(getattr(g, row.global_name))
+        value = row.convert(value)
+        if x.strict and row.strict is not None and value != row.strict.value:
+            if row.strict.refuse:
+                self.error(x.at(row.key), f"({x.name}) {row.strict.refuse}")
+            elif row.strict.reset:
+                self.warning(x.at(row.key), f"({x.name}) {row.key} is incompatible with strict mode "
+                             "- resetting", "corrected")
+                return row.strict.value
+        return value
+
+    def multicast_group(self, x: _Draft, g: GlobalDefs) -> IPAddress:
+        """``mcast_dst_ip`` if it is a multicast address of the instance's family, else the global group."""
+        group = g.vrrp_mcast_group4 if x.family == "inet" else g.vrrp_mcast_group6
+        if "mcast_dst_ip" in x.d:
+            wanted = ip_address(x.d["mcast_dst_ip"])
+            if _family(wanted.version) != x.family or not wanted.is_multicast:
+                self.error(x.at("mcast_dst_ip"), f"({x.name}) mcast_dst_ip {wanted} is not an "
+                           f"{x.family} multicast address")
+            else:
+                group = wanted
+        return group
 
     @staticmethod
     def smtp_default(g: GlobalDefs) -> bool:
@@ -716,6 +787,27 @@ class _Completer:
             **self.trackers(d, p, name),
             sync_group_tracking_weight=d.get("sync_group_tracking_weight", False),
         )
+
+
+def _fifo(value: str | dict[str, Any] | None) -> Fifo | None:
+    """``notify_fifo PATH [USER [GROUP]]`` in its dict form (a bare path is a string)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = {"path": value}
+    return Fifo(value["path"], value.get("user"), value.get("group"))
+
+
+def _host_options(g: dict[str, Any]) -> dict[str, Any]:
+    """The dump files, interfaces that come and go, the unicast source check, static addresses' device."""
+    return {
+        **{key: g.get(key) for key in ("state_dump_file", "stats_dump_file", "json_dump_file",
+                                       "tmp_config_directory")},
+        "dynamic_interfaces": bool(g.get("dynamic_interfaces", False)),
+        "allow_if_changes": g.get("dynamic_interfaces") == "allow_if_changes",
+        "vrrp_check_unicast_src": g.get("vrrp_check_unicast_src", False),
+        "default_interface": g.get("default_interface", "eth0"),
+    }
 
 
 def _table_number(table: int | str | None) -> int | None:

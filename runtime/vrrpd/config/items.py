@@ -9,15 +9,13 @@ renderer alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from voluptuous import All, Any as AnyOf, In, Invalid, Length, Optional, Required, Schema
 
 from .kinds import (Bool, Broadcast, IntRange, IPAddress, IPInterface, IPPrefix, Kind,
                     LineList, ParseContext, Rejected, Text, quote)
-
-if TYPE_CHECKING:
-    from .parser import Statement
+from .statements import Statement
 
 
 def _tokens(stmt: Statement) -> list:

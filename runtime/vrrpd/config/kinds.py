@@ -25,15 +25,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from ipaddress import ip_address, ip_interface, ip_network
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 from voluptuous import All, Any as AnyOf, Boolean, Invalid, Length, Optional, Range, Required, Schema
 
 from .diagnostics import Location, Reporter
 from .lexer import INCLUDE_CHECKS
-
-if TYPE_CHECKING:
-    from .parser import Statement
+from .statements import Statement
 
 
 # --------------------------------------------------------------------------
@@ -156,11 +154,25 @@ class Rejected(Exception):
     """Raised by a kind after reporting why a statement cannot be used."""
 
 
+class BlockWalker(Protocol):
+    """Reads a ``{ }`` block against a field table (``parser.build_block``).
+
+    Handed to the kinds in the ``ParseContext`` so that ``SubBlock`` can
+    read its nested table without importing the parser, which imports the
+    keyword tables built from the kinds.
+    """
+
+    def __call__(self, owner: Statement, fields: Sequence[Field], ctx: ParseContext,
+                 path: tuple[Any, ...], label: str) -> dict[str, Any]:
+        """The dict form of ``owner``'s block; ``path`` and ``label`` place its diagnostics."""
+
+
 @dataclass
 class ParseContext:
-    """What kinds need while parsing: the reporter and the location map."""
+    """What kinds need while parsing: the reporter, the block walker and the location map."""
 
     reporter: Reporter
+    walk_block: BlockWalker
     locations: dict[tuple[Any, ...], Location] = field(default_factory=dict)
     #: dict-form paths whose statement was rejected; schema errors under them are noise
     rejected: set[tuple[Any, ...]] = field(default_factory=set)
@@ -457,17 +469,15 @@ class LineList(_BlockKind):
 class SubBlock(Kind):
     """``authentication { auth_type PASS; auth_pass x }``: a nested keyword table."""
 
-    fields: Sequence[Any] = ()   # Sequence[Field]; typed loosely to avoid an import cycle
+    fields: Sequence[Field] = ()
     block = True
 
     def parse(self, stmt, ctx, path, previous):
-        from .parser import build_block   # the block walker lives with the parser
-
         if stmt.block is None:
             ctx.error(stmt.location, f"'{stmt.name}' needs a {{ }} block")
             raise Rejected
         merged = dict(previous) if previous is not MISSING else {}
-        merged.update(build_block(stmt, self.fields, ctx, path, stmt.name))
+        merged.update(ctx.walk_block(stmt, self.fields, ctx, path, stmt.name))
         return merged
 
     def validator(self):

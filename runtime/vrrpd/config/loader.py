@@ -16,7 +16,7 @@ from .diagnostics import Diagnostic, Location, Reporter
 from .kinds import ParseContext
 from .lexer import Lexed, lex_file, lex_text
 from .model import Config
-from .parser import build_config, parse_statements
+from .parser import build_block, build_config, parse_statements
 from .schema import ValidationError, validate
 
 
@@ -94,7 +94,7 @@ def _in_source_order(diagnostics: list[Diagnostic], files: list[str]) -> list[Di
 
 def _from_tokens(lexed: Lexed, reporter: Reporter, hostname: str | None, default_file: str) -> LoadResult:
     statements = parse_statements(lexed.tokens, reporter)
-    ctx = ParseContext(reporter)
+    ctx = ParseContext(reporter, build_block)
     data = build_config(statements, ctx)
     return _finish(data, ctx, reporter, lexed.files, hostname, default_file)
 
@@ -131,5 +131,5 @@ def load_dict(data: dict[str, Any], *, hostname: str | None = None,
     Diagnostics have no line numbers (line 0) but name the option path.
     """
     reporter = Reporter()
-    ctx = ParseContext(reporter)
+    ctx = ParseContext(reporter, build_block)
     return _finish(data, ctx, reporter, [], hostname, filename)

@@ -14,31 +14,14 @@ Two small steps, each testable on its own:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Sequence
 
-from .diagnostics import Location, Reporter
+from .diagnostics import Reporter
 from .kinds import MISSING, Field, Kind, ParseContext, Rejected
 from .lexer import Tok, Token
 from .schema import (INNER_TOO, OUT_OF_SCOPE_BLOCKS, OUT_OF_SCOPE_GLOBAL_PREFIXES, TOP_BLOCKS, TOP_LISTS, TopBlock,
                      TopList)
-
-
-@dataclass
-class Statement:
-    """A keyword line: ``keyword args...`` optionally followed by a ``{ }`` block."""
-
-    keyword: Token
-    args: list[Token]
-    block: list[Statement] | None = None
-
-    @property
-    def name(self) -> str:
-        return self.keyword.value
-
-    @property
-    def location(self) -> Location:
-        return self.keyword.location
+from .statements import Statement
 
 
 # --------------------------------------------------------------------------
@@ -141,7 +124,11 @@ def _dispatch(fields: Sequence[Field]) -> dict[str, tuple[Field, Kind]]:
 
 def build_block(owner: Statement, fields: Sequence[Field], ctx: ParseContext,
                 path: tuple[Any, ...], label: str) -> dict[str, Any]:
-    """Read the statements of ``owner``'s block against a field table."""
+    """Read the statements of ``owner``'s block against a field table.
+
+    This is the ``kinds.BlockWalker`` the loader puts in the ``ParseContext``:
+    ``SubBlock`` reaches it from there rather than importing the parser.
+    """
     table = _dispatch(fields)
     out: dict[str, Any] = {}
     for stmt in owner.block or ():

@@ -185,18 +185,7 @@ def encode(
     be put on the wire.
     """
     family = src.version
-    if dst.version != family:
-        raise ValueError(f"source {src} and destination {dst} are of different families")
-    if not 1 <= adv.vrid <= 255:
-        raise ValueError(f"VRID {adv.vrid} not in 1..255")
-    if not 0 <= adv.priority <= 255:
-        raise ValueError(f"priority {adv.priority} not in 0..255")
-    if len(adv.addresses) > MAX_ADDRESSES:
-        raise ValueError(f"{len(adv.addresses)} addresses, at most {MAX_ADDRESSES} fit")
-    for addr in adv.addresses:
-        if addr.version != family:
-            raise ValueError(f"address {addr} is not IPv{family} like the source {src}")
-
+    _check_fields(adv, src, dst)
     if adv.version == 2:
         if family != 4:
             raise ValueError("VRRPv2 is IPv4 only")
@@ -237,6 +226,22 @@ def encode(
     if adv.version == 3 and (family == 6 or v3_checksum_pseudo):
         covered = _pseudo_header(src, dst, len(message)) + message
     return message[:6] + checksum(covered).to_bytes(2, "big") + message[8:]
+
+
+def _check_fields(adv: Advert, src: IPAddress, dst: IPAddress) -> None:
+    """What every version's header needs: one family, a VRID, a priority, addresses that fit."""
+    family = src.version
+    if dst.version != family:
+        raise ValueError(f"source {src} and destination {dst} are of different families")
+    if not 1 <= adv.vrid <= 255:
+        raise ValueError(f"VRID {adv.vrid} not in 1..255")
+    if not 0 <= adv.priority <= 255:
+        raise ValueError(f"priority {adv.priority} not in 0..255")
+    if len(adv.addresses) > MAX_ADDRESSES:
+        raise ValueError(f"{len(adv.addresses)} addresses, at most {MAX_ADDRESSES} fit")
+    for addr in adv.addresses:
+        if addr.version != family:
+            raise ValueError(f"address {addr} is not IPv{family} like the source {src}")
 
 
 def decode(
@@ -291,15 +296,18 @@ def decode(
     if version == 3 and count == 0:
         raise PacketError(Reason.ADDR_COUNT, "v3 advert without addresses")
 
-    step = _addr_size(family)
-    make = IPv4Address if family == 4 else IPv6Address
-    addresses = tuple(
-        make(message[i : i + step]) for i in range(HEADER_LEN, HEADER_LEN + count * step, step)
-    )
+    addresses = _addresses(message, family, count)
     if version == 3:
         return Advert(3, vrid, priority, interval_cs, addresses)
     auth_data = message[-AUTH_DATA_LEN:] if auth_byte == AUTH_PASS else b""
     return Advert(2, vrid, priority, interval_cs, addresses, auth_byte, auth_data)
+
+
+def _addresses(message: bytes, family: int, count: int) -> tuple[IPAddress, ...]:
+    """The ``count`` addresses that follow the header."""
+    step = _addr_size(family)
+    make = IPv4Address if family == 4 else IPv6Address
+    return tuple(make(message[i:i + step]) for i in range(HEADER_LEN, HEADER_LEN + count * step, step))
 
 
 def check_for_instance(

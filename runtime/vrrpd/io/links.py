@@ -268,20 +268,7 @@ class LinkMonitor:
         def create(ipr: Any) -> bool:
             parent_index = ifindex_of(ipr, parent)
             created = False
-            found = ipr.link_lookup(ifname=name)
-            if found:
-                existing = self._link(ipr, name)
-                info = existing.get_attr("IFLA_LINKINFO")
-                kind = info.get_attr("IFLA_INFO_KIND") if info is not None else None
-                if kind != "macvlan":
-                    raise FileExistsError(
-                        errno.EEXIST, f"{name!r} exists and is not a macvlan ({kind})"
-                    )
-                if existing.get_attr("IFLA_LINK") != parent_index:
-                    log.info("macvlan %s sits on another parent: re-creating it", name)
-                    ipr.link("del", index=found[0])
-                    found = []
-            if not found:
+            if not self._keep_macvlan(ipr, name, parent_index):
                 ipr.link(
                     "add",
                     ifname=name,
@@ -302,6 +289,28 @@ class LinkMonitor:
             return created
 
         return self.netlink.call(create)
+
+    def _keep_macvlan(self, ipr: Any, name: str, parent_index: int) -> bool:
+        """Whether a macvlan *name* already sits on the parent (reused as it is).
+
+        One on another parent is deleted (False: create it again); an
+        interface of another kind is never touched (FileExistsError).
+        """
+        found = ipr.link_lookup(ifname=name)
+        if not found:
+            return False
+        existing = self._link(ipr, name)
+        info = existing.get_attr("IFLA_LINKINFO")
+        kind = info.get_attr("IFLA_INFO_KIND") if info is not None else None
+        if kind != "macvlan":
+            raise FileExistsError(
+                errno.EEXIST, f"{name!r} exists and is not a macvlan ({kind})"
+            )
+        if existing.get_attr("IFLA_LINK") != parent_index:
+            log.info("macvlan %s sits on another parent: re-creating it", name)
+            ipr.link("del", index=found[0])
+            return False
+        return True
 
     def delete_link(self, name: str) -> bool:
         """Delete interface *name*; False if it did not exist."""
