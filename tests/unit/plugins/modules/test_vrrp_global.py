@@ -8,6 +8,10 @@ import os
 
 from ansible_collections.crans.vrrp.plugins.modules import vrrp_global
 
+# ansible-core >= 2.21 logs a module's arguments first and fails on a NUL in any of them, with
+# this message, before the module's own validation runs: refused all the same, nothing written.
+NUL_REFUSED_BY_ANSIBLE = 'Failed to log to syslog (embedded null character)'
+
 FILE = '00-global_defs.conf'
 SEED = dict(
     router_id='routeur-sam',
@@ -65,5 +69,7 @@ def test_control_characters_are_refused_before_anything_is_written(run):
                           ('smtp_helo_name', 'lb1\x00'), ('notification_email', ['ops@example.org\r'])):
         result = run(vrrp_global, dict(SEED, **{option: value}))
         assert result.get('failed') is True, (option, result)
-        assert option in result['msg'] and 'control characters' in result['msg'], result['msg']
         assert not os.path.exists(run.path(FILE))
+        if NUL_REFUSED_BY_ANSIBLE in result['msg'] and '\x00' in str(value):
+            continue  # ansible-core >= 2.21 refuses a NUL in any argument before the module runs
+        assert option in result['msg'] and 'control characters' in result['msg'], result['msg']

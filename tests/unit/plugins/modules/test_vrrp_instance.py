@@ -11,6 +11,10 @@ import sys
 from ansible_collections.crans.vrrp.plugins.module_utils import _vrrp_common
 from ansible_collections.crans.vrrp.plugins.modules import vrrp_instance
 
+# ansible-core >= 2.21 logs a module's arguments first and fails on a NUL in any of them, with
+# this message, before the module's own validation runs: refused all the same, nothing written.
+NUL_REFUSED_BY_ANSIBLE = 'Failed to log to syslog (embedded null character)'
+
 SEED = dict(
     name='VI_ALL',
     initial_state='MASTER',
@@ -181,9 +185,11 @@ def test_control_characters_in_names_and_interfaces_are_refused(run):
                           ('track_interface', ['eth1\t'])):
         result = run(vrrp_instance, dict(SEED, **{option: value}))
         assert result.get('failed') is True, (option, result)
+        assert not os.path.isdir(run.config_dir) or not os.listdir(run.config_dir)
+        if NUL_REFUSED_BY_ANSIBLE in result['msg'] and '\x00' in str(value):
+            continue  # ansible-core >= 2.21 refuses a NUL in any argument before the module runs
         assert 'control characters' in result['msg'], result['msg']
         assert option + ': ' in result['msg'] or option + '[0]: ' in result['msg'], result['msg']
-        assert not os.path.isdir(run.config_dir) or not os.listdir(run.config_dir)
 
 
 # -- secrets: the file's mode and every value the module returns ---------------------------------
