@@ -22,23 +22,15 @@ import argparse
 import json
 import os
 import sys
-import time
 from dataclasses import asdict
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-for _p in (REPO / "runtime" / "tests", REPO / "runtime"):
-    if str(_p) not in sys.path:
-        sys.path.insert(0, str(_p))
-# The daemons the lab starts (python -m vrrpd.cli) run this checkout's vrrpd, not the venv's install.
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "runtime"), os.environ.get("PYTHONPATH")]))
+from checkout import log, use_this_checkout  # noqa: E402 - bench/ is the script's directory
+
+use_this_checkout()
 
 from proofs.common import InvariantBroken, load_average  # noqa: E402
 from proofs.soak import Soak, SoakResult  # noqa: E402
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 def report(r: SoakResult) -> str:
