@@ -27,6 +27,7 @@ def test_storm_changes_no_state_and_counts_every_reject(tmp_path: Path, tcpdump_
     storm = Storm(seed, PACKETS, RATE, distinct=600, workdir=tmp_path / "storm")
     result = storm.run()
     assert result.sent == PACKETS
+    cpu = {n: round(c, 1) for n, c in result.cpu_percent.items()}
     print(f"storm seed {seed}: {result.sent} packets at {result.rate:.0f}/s; daemon CPU % of a core "
-          f"{ {n: round(c, 1) for n, c in result.cpu_percent.items()} }; kernel drops {result.kernel_drops}; "
+          f"{cpu}; kernel drops {result.kernel_drops}; "
           f"max advert gap VI_4 {result.gaps['VI_4']['max'] * 1000:.0f} ms, VI_6 {result.gaps['VI_6']['max'] * 1000:.0f} ms")
