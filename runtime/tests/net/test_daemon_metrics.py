@@ -49,6 +49,8 @@ def test_http_and_vrrpctl_metrics_follow_the_daemon(make_lab: Any) -> None:
                        extra_args=("--metrics-listen", f"{lab.node(2).ip4}:{PORT}")).start()
     wait_until(lambda: master.state() == "MASTER" and backup.instance()["master_priority"] == 150, 10.0, 0.02,
                "converged")
+    # the first advert goes out on the transition itself; the histogram counts the timer's ones
+    wait_until(lambda: master.instance()["counters"]["advert_sent"] >= 3, 5.0, 0.02, "two timer adverts")
     labels = {"iname": "VI_1", "intf": "eth0", "vrid": "51"}
     text = _scrape(master)
     assert _value(text, "keepalived_up") == 1

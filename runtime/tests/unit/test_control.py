@@ -43,7 +43,10 @@ def _raw_exchange(path: str, payload: bytes, timeout: float = 10.0) -> bytes:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
         sock.connect(path)
-        sock.sendall(payload)
+        try:
+            sock.sendall(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may answer and hang up before reading it all: its answer is still queued
         data = b""
         while not data.endswith(b"\n"):
             chunk = sock.recv(65536)
